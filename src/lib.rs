@@ -1,0 +1,9 @@
+//! stilt: a fast, Tiltfile-compatible dev-loop orchestrator.
+//!
+//! Data flows one way (see `docs/architecture.md`): `config` turns a Tiltfile into a
+//! `model::Project`; `watch` and the process workers report what happened as
+//! `store::Action`s; `store::reduce` is the only writer of engine state; `engine`
+//! makes pure decisions over snapshots (what to run next and why the rest waits,
+//! the CI verdict) and spawns workers; views only read snapshots.
+
+pub mod model;
