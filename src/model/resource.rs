@@ -24,6 +24,12 @@ impl fmt::Display for ResourceName {
     }
 }
 
+impl From<String> for ResourceName {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
 impl From<&str> for ResourceName {
     fn from(s: &str) -> Self {
         Self(s.to_owned())

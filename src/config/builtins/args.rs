@@ -1,0 +1,136 @@
+//! Unpacking the loosely typed arguments Tilt accepts (a string or a list, ...).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use starlark::values::dict::DictRef;
+use starlark::values::list::ListRef;
+use starlark::values::tuple::TupleRef;
+use starlark::values::{Value, ValueLike};
+
+use crate::model::Cmd;
+
+/// A string, or a list/tuple of strings; `None` gives an empty list.
+pub fn str_or_list(v: Option<Value>, what: &str) -> anyhow::Result<Vec<String>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if let Some(s) = v.unpack_str() {
+        return Ok(vec![s.to_owned()]);
+    }
+    list_of_str(v, what)
+}
+
+/// A list or tuple of strings.
+pub fn list_of_str(v: Value, what: &str) -> anyhow::Result<Vec<String>> {
+    let items: Vec<Value> = if let Some(l) = ListRef::from_value(v) {
+        l.content().to_vec()
+    } else if let Some(t) = TupleRef::from_value(v) {
+        t.content().to_vec()
+    } else {
+        bail!("{what} must be a string or a list of strings, not {}", v.get_type());
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.unpack_str().map(str::to_owned).with_context(|| {
+                format!("{what}[{i}] must be a string, not {}", item.get_type())
+            })
+        })
+        .collect()
+}
+
+/// A command: a non-empty string (run by `sh -c`) or an argv list; `""`, `[]` or `None` is no command.
+pub fn cmd(v: Option<Value>, what: &str) -> anyhow::Result<Option<Cmd>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    if let Some(s) = v.unpack_str() {
+        return Ok((!s.trim().is_empty()).then(|| Cmd::Shell(s.to_owned())));
+    }
+    let argv = list_of_str(v, what)?;
+    Ok((!argv.is_empty()).then_some(Cmd::Argv(argv)))
+}
+
+/// A dict of string to string (env vars).
+pub fn str_dict(v: Option<Value>, what: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(BTreeMap::new());
+    };
+    let Some(d) = DictRef::from_value(v) else {
+        bail!("{what} must be a dict of strings, not {}", v.get_type());
+    };
+    d.iter()
+        .map(|(k, val)| {
+            let k = k
+                .unpack_str()
+                .with_context(|| format!("{what} keys must be strings, got {}", k.get_type()))?;
+            let val = val.unpack_str().map(str::to_owned).unwrap_or_else(|| val.to_str());
+            Ok((k.to_owned(), val))
+        })
+        .collect()
+}
+
+/// Parses a Go-style duration ("30m", "1h30m", "90s", "500ms") as used by `ci_settings`.
+pub fn go_duration(s: &str) -> anyhow::Result<std::time::Duration> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        bail!("empty duration");
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(num_len);
+        let n: f64 = num
+            .parse()
+            .with_context(|| format!("invalid duration {s:?}: expected a number before the unit"))?;
+        let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let secs = match unit {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => bail!("invalid duration {s:?}: unknown unit {unit:?} (use h, m, s or ms)"),
+        };
+        total += n * secs;
+        rest = next;
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
+/// Unwraps `v` as `T`, naming the argument and the expected type on failure.
+pub fn downcast<'v, T: starlark::values::StarlarkValue<'v>>(
+    v: Value<'v>,
+    what: &str,
+    expected: &str,
+) -> anyhow::Result<&'v T> {
+    v.downcast_ref::<T>()
+        .with_context(|| format!("{what} must be {expected}, not {}", v.get_type()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn go_durations_parse_like_go() {
+        assert_eq!(go_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(go_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(go_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(go_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(go_duration("0").unwrap(), Duration::ZERO);
+        assert!(go_duration("10 minutes").is_err());
+        assert!(go_duration("").is_err());
+    }
+}

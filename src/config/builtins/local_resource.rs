@@ -1,0 +1,119 @@
+//! `local_resource(...)`: a command run on change and/or a long-running server.
+
+use anyhow::bail;
+use starlark::environment::GlobalsBuilder;
+use starlark::eval::Evaluator;
+use starlark::starlark_module;
+use starlark::values::Value;
+use starlark::values::list::ListRef;
+use starlark::values::none::NoneType;
+
+use super::args::{cmd, str_dict, str_or_list};
+use super::settings::trigger_mode_of;
+use super::values::{LinkValue, ProbeValue};
+use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
+use crate::model::{Link, LocalSpec, Resource, ResourceKind};
+
+#[starlark_module]
+fn local_resource_module(b: &mut GlobalsBuilder) {
+    /// Tilt's positional order: name, cmd, deps, trigger_mode, resource_deps, ignore,
+    /// auto_init, serve_cmd, cmd_bat, serve_cmd_bat, allow_parallel, links, tags, env,
+    /// serve_env, readiness_probe, dir, serve_dir, labels.
+    #[allow(clippy::too_many_arguments)]
+    fn local_resource<'v>(
+        name: &str,
+        #[starlark(default = NoneType)] cmd: Value<'v>,
+        #[starlark(default = NoneType)] deps: Value<'v>,
+        #[starlark(default = NoneType)] trigger_mode: Value<'v>,
+        #[starlark(default = NoneType)] resource_deps: Value<'v>,
+        #[starlark(default = NoneType)] ignore: Value<'v>,
+        #[starlark(default = true)] auto_init: bool,
+        #[starlark(default = NoneType)] serve_cmd: Value<'v>,
+        #[starlark(default = NoneType)] cmd_bat: Value<'v>,
+        #[starlark(default = NoneType)] serve_cmd_bat: Value<'v>,
+        #[starlark(default = false)] allow_parallel: bool,
+        #[starlark(default = NoneType)] links: Value<'v>,
+        #[starlark(default = NoneType)] tags: Value<'v>,
+        #[starlark(default = NoneType)] env: Value<'v>,
+        #[starlark(default = NoneType)] serve_env: Value<'v>,
+        #[starlark(default = NoneType)] readiness_probe: Value<'v>,
+        #[starlark(default = "")] dir: &str,
+        #[starlark(default = "")] serve_dir: &str,
+        #[starlark(default = NoneType)] labels: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        // Windows-only variants: accepted so shared Tiltfiles run, never used here.
+        let _ = (cmd_bat, serve_cmd_bat, tags);
+        let c = Collector::get(eval)?;
+        if name.trim().is_empty() {
+            bail!("local_resource() needs a non-empty name");
+        }
+        if c.resources.borrow().iter().any(|r| r.value.name.as_str() == name) {
+            bail!("a resource named {name:?} is already declared");
+        }
+        let here = current_dir(eval);
+        let dir_of = |d: &str| if d.is_empty() { here.clone() } else { resolve(eval, d) };
+        let spec = LocalSpec {
+            cmd: self::cmd(Some(cmd), "cmd")?,
+            serve_cmd: self::cmd(Some(serve_cmd), "serve_cmd")?,
+            deps: str_or_list(Some(deps), "deps")?.iter().map(|d| resolve(eval, d)).collect(),
+            ignore: str_or_list(Some(ignore), "ignore")?,
+            env: str_dict(Some(env), "env")?,
+            serve_env: str_dict(Some(serve_env), "serve_env")?,
+            dir: dir_of(dir),
+            serve_dir: dir_of(serve_dir),
+            readiness_probe: probe_arg(readiness_probe)?,
+            allow_parallel,
+        };
+        if spec.cmd.is_none() && spec.serve_cmd.is_none() {
+            bail!("local_resource {name:?} needs a cmd or a serve_cmd");
+        }
+        let resource = Resource {
+            name: name.into(),
+            labels: str_or_list(Some(labels), "labels")?,
+            links: links_arg(links)?,
+            resource_deps: str_or_list(Some(resource_deps), "resource_deps")?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            trigger_mode: trigger_mode_of(trigger_mode, c)?,
+            auto_init,
+            kind: ResourceKind::Local(spec),
+        };
+        let at = call_site(eval);
+        c.resources.borrow_mut().push(Declared { value: resource, at });
+        Ok(NoneType)
+    }
+}
+
+fn probe_arg(v: Value) -> anyhow::Result<Option<crate::model::Probe>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    let p = super::args::downcast::<ProbeValue>(v, "readiness_probe", "a probe(...)")?;
+    Ok(Some(p.probe.clone()))
+}
+
+/// `links` may be a url string, a `link(...)`, or a list of either.
+fn links_arg(v: Value) -> anyhow::Result<Vec<Link>> {
+    if v.is_none() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<Value> = match ListRef::from_value(v) {
+        Some(l) => l.content().to_vec(),
+        None => vec![v],
+    };
+    items.into_iter().map(one_link).collect()
+}
+
+fn one_link(v: Value) -> anyhow::Result<Link> {
+    if let Some(url) = v.unpack_str() {
+        return Ok(Link { url: url.to_owned(), name: None });
+    }
+    let l = super::args::downcast::<LinkValue>(v, "links", "a url string or link(...)")?;
+    Ok(l.link.clone())
+}
+
+pub fn register(b: &mut GlobalsBuilder) {
+    local_resource_module(b);
+}

@@ -1,0 +1,146 @@
+//! Project-wide settings: trigger_mode(), update_settings, watch_settings, ci_settings.
+
+use anyhow::bail;
+use starlark::environment::GlobalsBuilder;
+use starlark::eval::Evaluator;
+use starlark::starlark_module;
+use starlark::values::Value;
+use starlark::values::none::{NoneOr, NoneType};
+
+use super::args::{go_duration, str_or_list};
+use crate::config::collect::Collector;
+use crate::model::TriggerMode;
+
+const AUTO: i32 = 1;
+const MANUAL: i32 = 2;
+
+/// A resource's `trigger_mode=`: `None` takes the global `trigger_mode()` default.
+pub fn trigger_mode_of(v: Value, c: &Collector) -> anyhow::Result<TriggerMode> {
+    if v.is_none() {
+        return Ok(c.default_trigger_mode.get());
+    }
+    match v.unpack_i32() {
+        Some(AUTO) => Ok(TriggerMode::Auto),
+        Some(MANUAL) => Ok(TriggerMode::Manual),
+        _ => bail!("trigger_mode must be TRIGGER_MODE_AUTO or TRIGGER_MODE_MANUAL, got {v}"),
+    }
+}
+
+fn duration_setting(v: NoneOr<&str>, what: &str) -> anyhow::Result<Option<Option<std::time::Duration>>> {
+    match v.into_option() {
+        None => Ok(None),
+        Some(s) => {
+            let d = go_duration(s).map_err(|e| anyhow::anyhow!("ci_settings({what}=): {e}"))?;
+            // Tilt: 0 means no timeout.
+            Ok(Some((!d.is_zero()).then_some(d)))
+        }
+    }
+}
+
+#[starlark_module]
+fn settings_module(b: &mut GlobalsBuilder) {
+    const TRIGGER_MODE_AUTO: i32 = AUTO;
+    const TRIGGER_MODE_MANUAL: i32 = MANUAL;
+
+    fn trigger_mode<'v>(
+        #[starlark(require = pos)] mode: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        let c = Collector::get(eval)?;
+        if mode.is_none() {
+            bail!("trigger_mode() needs TRIGGER_MODE_AUTO or TRIGGER_MODE_MANUAL");
+        }
+        let m = trigger_mode_of(mode, c)?;
+        c.default_trigger_mode.set(m);
+        Ok(NoneType)
+    }
+
+    fn update_settings<'v>(
+        #[starlark(require = named)] max_parallel_updates: Option<i32>,
+        #[starlark(require = named)] k8s_upsert_timeout_secs: Option<Value<'v>>,
+        #[starlark(require = named)] suppress_unused_image_warnings: Option<Value<'v>>,
+        #[starlark(require = named)] k8s_server_side_apply: Option<Value<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        let _ = (k8s_upsert_timeout_secs, suppress_unused_image_warnings, k8s_server_side_apply);
+        let c = Collector::get(eval)?;
+        if let Some(n) = max_parallel_updates {
+            if n < 1 {
+                bail!("update_settings(max_parallel_updates=) must be at least 1, got {n}");
+            }
+            c.settings.borrow_mut().max_parallel_updates = n as usize;
+        }
+        Ok(NoneType)
+    }
+
+    /// `ignore=` is Tilt's; `use_gitignore=`, `debounce_ms=` and `max_wait_ms=` are stilt's.
+    fn watch_settings<'v>(
+        #[starlark(require = named)] ignore: Option<Value<'v>>,
+        #[starlark(require = named)] use_gitignore: Option<bool>,
+        #[starlark(require = named)] debounce_ms: Option<i32>,
+        #[starlark(require = named)] max_wait_ms: Option<i32>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        let c = Collector::get(eval)?;
+        let mut s = c.settings.borrow_mut();
+        s.watch_ignore.extend(str_or_list(ignore, "watch_settings(ignore=)")?);
+        if let Some(g) = use_gitignore {
+            s.use_gitignore = g;
+        }
+        if let Some(ms) = debounce_ms {
+            if !(0..=10_000).contains(&ms) {
+                bail!("watch_settings(debounce_ms=) must be between 0 and 10000, got {ms}");
+            }
+            s.debounce_quiet = std::time::Duration::from_millis(ms as u64);
+        }
+        if let Some(ms) = max_wait_ms {
+            if !(1..=600_000).contains(&ms) {
+                bail!("watch_settings(max_wait_ms=) must be between 1 and 600000, got {ms}");
+            }
+            s.debounce_max_wait = std::time::Duration::from_millis(ms as u64);
+        }
+        Ok(NoneType)
+    }
+
+    fn ci_settings<'v>(
+        #[starlark(require = named, default = NoneOr::None)] timeout: NoneOr<&str>,
+        #[starlark(require = named, default = NoneOr::None)] readiness_timeout: NoneOr<&str>,
+        #[starlark(require = named)] k8s_grace_period: Option<Value<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        let _ = k8s_grace_period;
+        let c = Collector::get(eval)?;
+        let mut s = c.settings.borrow_mut();
+        if let Some(t) = duration_setting(timeout, "timeout")? {
+            s.ci_timeout = t;
+        }
+        if let Some(t) = duration_setting(readiness_timeout, "readiness_timeout")? {
+            s.ci_readiness_timeout = t;
+        }
+        Ok(NoneType)
+    }
+
+    /// Accepted so shared Tiltfiles run; stilt never phones home or checks versions.
+    fn version_settings<'v>(
+        #[starlark(args)] _args: Value<'v>,
+        #[starlark(kwargs)] _kwargs: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        Ok(NoneType)
+    }
+
+    fn analytics_settings<'v>(
+        #[starlark(args)] _args: Value<'v>,
+        #[starlark(kwargs)] _kwargs: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        Ok(NoneType)
+    }
+
+    /// A guard for Kubernetes contexts; harmless to accept while stilt has no Kubernetes target.
+    fn allow_k8s_contexts<'v>(#[starlark(require = pos)] _contexts: Value<'v>) -> anyhow::Result<NoneType> {
+        Ok(NoneType)
+    }
+}
+
+pub fn register(b: &mut GlobalsBuilder) {
+    settings_module(b);
+}

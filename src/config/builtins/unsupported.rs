@@ -1,0 +1,91 @@
+//! Tilt builtins stilt does not support yet: calling one fails with a clear message
+//! at the call site, instead of Starlark's "Variable `docker_build` not found".
+
+use std::fmt;
+
+use allocative::Allocative;
+use starlark::environment::GlobalsBuilder;
+use starlark::eval::{Arguments, Evaluator};
+use starlark::values::{
+    AllocFrozenValue, FrozenHeap, FrozenValue, NoSerialize, ProvidesStaticType, StarlarkPagable,
+    StarlarkValue, Value, starlark_value,
+};
+
+/// Tilt builtins that are planned but not implemented, with the capability they belong to.
+pub const NOT_YET: &[(&str, &str)] = &[
+    ("docker_build", "image builds"),
+    ("custom_build", "image builds"),
+    ("default_registry", "image builds"),
+    ("docker_compose", "Docker Compose"),
+    ("dc_resource", "Docker Compose"),
+    ("k8s_yaml", "Kubernetes"),
+    ("k8s_resource", "Kubernetes"),
+    ("k8s_custom_deploy", "Kubernetes"),
+    ("k8s_kind", "Kubernetes"),
+    ("k8s_context", "Kubernetes"),
+    ("k8s_namespace", "Kubernetes"),
+    ("helm", "Kubernetes"),
+    ("kustomize", "Kubernetes"),
+    ("filter_yaml", "Kubernetes"),
+    ("workload_to_resource_function", "Kubernetes"),
+    ("port_forward", "Kubernetes"),
+    ("sync", "live update"),
+    ("run", "live update"),
+    ("fall_back_on", "live update"),
+    ("initial_sync", "live update"),
+    ("restart_container", "live update"),
+    ("secret_settings", "secret scrubbing"),
+    ("docker_prune_settings", "image builds"),
+    ("local_git_repo", "git helpers"),
+    ("enable_feature", "feature flags"),
+    ("disable_feature", "feature flags"),
+    ("disable_snapshots", "snapshots"),
+    ("set_team", "Tilt Cloud"),
+];
+
+#[derive(Debug, ProvidesStaticType, NoSerialize, StarlarkPagable, Allocative)]
+pub struct Unsupported {
+    name: String,
+    area: String,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<builtin {}>", self.name)
+    }
+}
+
+#[starlark_value(type = "builtin_function_or_method")]
+impl<'v> StarlarkValue<'v> for Unsupported {
+    fn invoke(
+        &self,
+        _me: Value<'v>,
+        _args: &Arguments<'v, '_>,
+        _eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        Err(starlark::Error::new_other(anyhow::anyhow!(
+            "{}() is a Tilt builtin that stilt does not support yet ({}); \
+             see docs/tiltfile-api.md for what works today",
+            self.name,
+            self.area
+        )))
+    }
+}
+
+impl AllocFrozenValue for Unsupported {
+    fn alloc_frozen_value(self, heap: &FrozenHeap) -> FrozenValue {
+        heap.alloc_simple(self)
+    }
+}
+
+pub fn register(b: &mut GlobalsBuilder) {
+    for (name, area) in NOT_YET {
+        b.set(
+            name,
+            Unsupported {
+                name: (*name).to_owned(),
+                area: (*area).to_owned(),
+            },
+        );
+    }
+}

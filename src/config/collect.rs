@@ -1,0 +1,129 @@
+//! The evaluation's accumulator: builtins record typed specs here (via `eval.extra`).
+//!
+//! One `Collector` lives for one evaluation of the main Tiltfile and every file it
+//! loads. It uses `RefCell`s because starlark evaluation is single-threaded and
+//! builtins only get a shared reference to `eval.extra`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use starlark::any::ProvidesStaticType;
+use starlark::environment::FrozenModule;
+use starlark::eval::Evaluator;
+
+use super::builtins::config_args::ConfigArgs;
+use super::error::Location;
+use crate::model::{Resource, Settings, TriggerMode};
+
+/// Something declared by a builtin call, with the place of the call.
+#[derive(Debug, Clone)]
+pub struct Declared<T> {
+    pub value: T,
+    pub at: Option<Location>,
+}
+
+#[derive(ProvidesStaticType)]
+pub struct Collector {
+    /// Directory of the main Tiltfile.
+    pub main_dir: PathBuf,
+    pub main_path: PathBuf,
+    /// Arguments after `--` on the command line.
+    pub args: Vec<String>,
+    /// `up`, `ci` or `down`: exposed as `config.tilt_subcommand`.
+    pub subcommand: String,
+    pub resources: RefCell<Vec<Declared<Resource>>>,
+    pub settings: RefCell<Settings>,
+    pub default_trigger_mode: Cell<TriggerMode>,
+    pub files_read: RefCell<BTreeSet<PathBuf>>,
+    pub warnings: RefCell<Vec<String>>,
+    /// Lines printed by `print()` and echoed by `local()`.
+    pub output: RefCell<Vec<String>>,
+    pub config: RefCell<ConfigArgs>,
+    /// Set by `exit()`: evaluation stops early but successfully.
+    pub exit_requested: Cell<bool>,
+    /// Files being loaded right now, to report `load()` cycles.
+    pub(crate) loading: RefCell<Vec<PathBuf>>,
+    pub(crate) loaded: RefCell<HashMap<PathBuf, FrozenModule>>,
+}
+
+impl Collector {
+    pub fn new(main_path: PathBuf, args: Vec<String>, subcommand: String) -> Self {
+        let main_dir = main_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        Self {
+            main_dir,
+            main_path,
+            args,
+            subcommand,
+            resources: RefCell::default(),
+            settings: RefCell::default(),
+            default_trigger_mode: Cell::new(TriggerMode::Auto),
+            files_read: RefCell::default(),
+            warnings: RefCell::default(),
+            output: RefCell::default(),
+            config: RefCell::default(),
+            exit_requested: Cell::new(false),
+            loading: RefCell::default(),
+            loaded: RefCell::default(),
+        }
+    }
+
+    /// The collector of the running evaluation.
+    pub fn get<'a>(eval: &Evaluator<'_, 'a, '_>) -> anyhow::Result<&'a Collector> {
+        eval.extra
+            .and_then(|e| e.downcast_ref::<Collector>())
+            .ok_or_else(|| anyhow::anyhow!("internal error: Tiltfile evaluated without a collector"))
+    }
+
+    /// Records that the evaluation depends on `path`: a change to it reloads the Tiltfile.
+    pub fn record_read(&self, path: &Path) {
+        self.files_read.borrow_mut().insert(path.to_path_buf());
+    }
+
+    pub fn warn(&self, msg: impl Into<String>) {
+        self.warnings.borrow_mut().push(msg.into());
+    }
+}
+
+/// The directory of the Tiltfile (main or loaded) whose code is calling the builtin:
+/// relative paths in a loaded file resolve against that file's directory, as in Tilt.
+pub fn current_dir(eval: &Evaluator<'_, '_, '_>) -> PathBuf {
+    if let Some(loc) = eval.call_stack_top_location() {
+        if let Some(dir) = Path::new(loc.filename()).parent() {
+            return dir.to_path_buf();
+        }
+    }
+    eval.extra
+        .and_then(|e| e.downcast_ref::<Collector>())
+        .map(|c| c.main_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `path` made absolute against the calling file's directory, with `.` and `..` folded.
+pub fn resolve(eval: &Evaluator<'_, '_, '_>, path: &str) -> PathBuf {
+    normalize(&current_dir(eval).join(path))
+}
+
+/// Lexically folds `.` and `..` (no file system access, so missing paths work).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Where the builtin being run was called from.
+pub fn call_site(eval: &Evaluator<'_, '_, '_>) -> Option<Location> {
+    eval.call_stack_top_location().map(|s| Location::from_span(&s))
+}

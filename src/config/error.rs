@@ -1,0 +1,73 @@
+//! Load errors: each says what went wrong and where (file:line:col + source line).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use starlark::codemap::FileSpan;
+
+/// A position in a Tiltfile (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The source line, for showing under the message.
+    pub source_line: String,
+}
+
+impl Location {
+    pub fn from_span(span: &FileSpan) -> Self {
+        let resolved = span.file.resolve_span(span.span);
+        let line = resolved.begin.line;
+        Self {
+            file: PathBuf::from(span.filename()),
+            line: line + 1,
+            column: resolved.begin.column + 1,
+            source_line: span.file.source_line(line).trim_end().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read Tiltfile {path}: {source}")]
+    ReadTiltfile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Starlark's own rendering: traceback, message, ` --> file:line:col` and a snippet.
+    #[error("{rendered}")]
+    Eval {
+        rendered: String,
+        location: Option<Location>,
+    },
+    /// A problem found after evaluation (dependency cycle, unknown dep), pinned
+    /// to the call that declared the resource.
+    #[error("{message}\n --> {location}\n  |\n  | {}", location.source_line)]
+    Declared { message: String, location: Location },
+}
+
+impl ConfigError {
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            ConfigError::ReadTiltfile { .. } => None,
+            ConfigError::Eval { location, .. } => location.as_ref(),
+            ConfigError::Declared { location, .. } => Some(location),
+        }
+    }
+
+    pub fn from_starlark(e: &starlark::Error) -> Self {
+        ConfigError::Eval {
+            rendered: e.to_string().trim_end().to_owned(),
+            location: e.span().map(Location::from_span),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `load()`: evaluate the main Tiltfile and turn what it declared into a project.
+
+use std::path::{Path, PathBuf};
+
+use super::collect::{Collector, normalize};
+use super::error::ConfigError;
+use super::loader::eval_file;
+use crate::model::{Project, Resource, topo_order};
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub tiltfile: PathBuf,
+    /// Arguments after `--`.
+    pub args: Vec<String>,
+    /// `up`, `ci` or `down`, for `config.tilt_subcommand`.
+    pub subcommand: String,
+}
+
+#[derive(Debug)]
+pub struct Loaded {
+    pub project: Project,
+    /// Every file the evaluation read: a change to one reloads the Tiltfile.
+    pub files_read: Vec<PathBuf>,
+    pub warnings: Vec<String>,
+    /// What `print()` and `local()` wrote.
+    pub output: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub error: ConfigError,
+    /// Files read before the failure: watching them lets a fix trigger a reload.
+    pub files_read: Vec<PathBuf>,
+    pub output: Vec<String>,
+}
+
+pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
+    let path = absolute(&opts.tiltfile);
+    let c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());
+    c.record_read(&path);
+    let result = evaluate(&c, &path).and_then(|()| finish(&c, &path));
+    let files_read = c.files_read.borrow().iter().cloned().collect();
+    let output = c.output.take();
+    match result {
+        Ok(project) => Ok(Loaded {
+            project,
+            files_read,
+            warnings: c.warnings.take(),
+            output,
+        }),
+        Err(error) => Err(LoadFailure {
+            error,
+            files_read,
+            output,
+        }),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        normalize(p)
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        normalize(&cwd.join(p))
+    }
+}
+
+fn evaluate(c: &Collector, path: &Path) -> Result<(), ConfigError> {
+    let src = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadTiltfile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match eval_file(c, path, src, false) {
+        Ok(_) => Ok(()),
+        // `exit()` stops evaluation through an error; what was declared before it stands.
+        Err(_) if c.exit_requested.get() => Ok(()),
+        Err(e) => Err(ConfigError::from_starlark(&e)),
+    }
+}
+
+/// Checks the declared resources as a whole (deps graph) and builds the project.
+fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
+    let declared = c.resources.take();
+    let resources: Vec<Resource> = declared.iter().map(|d| d.value.clone()).collect();
+    if let Err(e) = topo_order(&resources) {
+        let culprit = match &e {
+            crate::model::GraphError::UnknownDep { resource, .. } => resource.clone(),
+            crate::model::GraphError::Cycle { cycle } => cycle[0].clone(),
+        };
+        let at = declared
+            .iter()
+            .find(|d| d.value.name.as_str() == culprit)
+            .and_then(|d| d.at.clone());
+        return Err(match at {
+            Some(location) => ConfigError::Declared {
+                message: e.to_string(),
+                location,
+            },
+            None => ConfigError::Eval {
+                rendered: e.to_string(),
+                location: None,
+            },
+        });
+    }
+    Ok(Project {
+        tiltfile: path.to_path_buf(),
+        resources,
+        settings: c.settings.borrow().clone(),
+    })
+}

@@ -1,0 +1,111 @@
+//! Evaluating one Starlark file, and `load()` of other files relative to it.
+//!
+//! starlark's `FileLoader` only receives the string written in `load(...)`, so each
+//! file gets its own loader that knows the file's directory. Loaded modules share
+//! the one `Collector` (a library's `local_resource` calls still register), are
+//! cached by absolute path (a file loaded twice runs once) and a stack of files
+//! being loaded turns a `load()` cycle into a clear error instead of a stack overflow.
+
+use std::path::{Path, PathBuf};
+
+use starlark::environment::{FrozenModule, Module};
+use starlark::eval::{Evaluator, FileLoader};
+use starlark::syntax::{AstModule, Dialect};
+use starlark::values::FrozenHeapName;
+
+use super::collect::{Collector, normalize};
+use super::globals::globals;
+
+/// Tilt runs go.starlark.net with top-level `if`/`for`, recursion, sets and lambdas.
+pub(crate) fn dialect() -> Dialect {
+    Dialect {
+        enable_top_level_stmt: true,
+        enable_keyword_only_arguments: true,
+        enable_f_strings: true,
+        ..Dialect::Standard
+    }
+}
+
+struct Loader<'c> {
+    collector: &'c Collector,
+    dir: PathBuf,
+}
+
+impl FileLoader for Loader<'_> {
+    fn load(&self, path: &str) -> starlark::Result<FrozenModule> {
+        load_module(self.collector, &self.dir, path)
+    }
+}
+
+/// `load(path)` / `load_dynamic(path)` / `include(path)` from a file in `dir`.
+pub(crate) fn load_module(c: &Collector, dir: &Path, path: &str) -> starlark::Result<FrozenModule> {
+    if let Some(ext) = path.strip_prefix("ext://") {
+        return Err(other(format!(
+            "load('ext://{ext}'): Tilt extensions are not supported by stilt yet; \
+             copy the extension's Tiltfile into the repo and load it by relative path"
+        )));
+    }
+    let abs = normalize(&dir.join(path));
+    if let Some(m) = c.loaded.borrow().get(&abs) {
+        return Ok(m.clone());
+    }
+    if c.loading.borrow().contains(&abs) {
+        let mut chain: Vec<String> = c.loading.borrow().iter().map(|p| p.display().to_string()).collect();
+        chain.push(abs.display().to_string());
+        return Err(other(format!("load() cycle: {}", chain.join(" -> "))));
+    }
+    c.record_read(&abs);
+    let src = std::fs::read_to_string(&abs)
+        .map_err(|e| other(format!("cannot load {path:?} ({}): {e}", abs.display())))?;
+    c.loading.borrow_mut().push(abs.clone());
+    let result = eval_file(c, &abs, src, true);
+    c.loading.borrow_mut().pop();
+    let module = result?.ok_or_else(|| other("internal error: loaded module was not frozen"))?;
+    c.loaded.borrow_mut().insert(abs, module.clone());
+    Ok(module)
+}
+
+/// Parses and evaluates `src` as the file `path`; freezes the module when asked
+/// (only frozen modules can be the target of `load()`).
+pub(crate) fn eval_file(
+    c: &Collector,
+    path: &Path,
+    src: String,
+    freeze: bool,
+) -> starlark::Result<Option<FrozenModule>> {
+    let name = path.to_string_lossy().into_owned();
+    let ast = AstModule::parse(&name, src, &dialect())?;
+    let loader = Loader {
+        collector: c,
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let printer = PrintToCollector(c);
+    Module::with_temp_heap(|module| {
+        {
+            let mut eval = Evaluator::new(&module);
+            eval.extra = Some(c);
+            eval.set_loader(&loader);
+            eval.set_print_handler(&printer);
+            eval.set_max_callstack_size(2000)?;
+            eval.eval_module(ast, globals())?;
+        }
+        if freeze {
+            Ok(Some(module.freeze_named(FrozenHeapName::User(Box::new(name)))?))
+        } else {
+            Ok(None)
+        }
+    })
+}
+
+struct PrintToCollector<'c>(&'c Collector);
+
+impl starlark::PrintHandler for PrintToCollector<'_> {
+    fn println(&self, text: &str) -> starlark::Result<()> {
+        self.0.output.borrow_mut().push(text.to_owned());
+        Ok(())
+    }
+}
+
+pub(crate) fn other(msg: impl Into<String>) -> starlark::Error {
+    starlark::Error::new_other(anyhow::anyhow!(msg.into()))
+}
