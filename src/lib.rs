@@ -8,3 +8,9 @@
 
 pub mod model;
 pub mod config;
+pub mod process;
+pub mod store;
+pub mod engine;
+pub mod watch;
+pub mod cli;
+pub mod views;

@@ -1,1 +1,28 @@
-fn main() {}
+//! The `stilt` binary: parse arguments, pick the verb, wire the engine. Nothing else.
+
+use clap::Parser;
+use stilt::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Version => {
+            println!("stilt {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Command::Down(args) => stilt::cli::down::down(args),
+        Command::Up(args) => block_on(stilt::cli::up::up(args)),
+        Command::Ci(args) => block_on(stilt::cli::ci::ci(args)),
+    };
+    std::process::exit(code);
+}
+
+fn block_on(f: impl std::future::Future<Output = i32>) -> i32 {
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            2
+        }
+    }
+}

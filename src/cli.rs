@@ -1,0 +1,86 @@
+//! Command line: Tilt's verbs and flags.
+
+pub mod ci;
+pub mod down;
+pub mod up;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "stilt", version, about = "A fast, Tiltfile-compatible dev loop", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start every resource, watch files and update on change.
+    Up(UpArgs),
+    /// Run the same engine headless: exit 0 when all resources are ready, 1 on failure or timeout.
+    Ci(CiArgs),
+    /// Remove what `up` created (runs the Tiltfile with config.tilt_subcommand == "down").
+    Down(CommonArgs),
+    /// Print the version.
+    Version,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Path to the Tiltfile.
+    #[arg(short = 'f', long = "file", default_value = "Tiltfile")]
+    pub file: PathBuf,
+    /// Arguments for the Tiltfile (config.parse), or resource names to enable.
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print logs and status changes instead of the full-screen UI.
+    #[arg(long)]
+    pub stream: bool,
+    /// Port of the web dashboard (accepted for Tilt compatibility; the dashboard is not built yet).
+    #[arg(long, default_value_t = 10350)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Give up after this long (e.g. 30m, 90s; 0 = never). Default: ci_settings(timeout=) or 30m.
+    #[arg(long, value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    crate::config::builtins::args::go_duration(s).map_err(|e| e.to_string())
+}
+
+/// Resolves once on Ctrl-C, SIGTERM or SIGHUP (the terminal or parent shell went away).
+pub async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = next(&mut term) => {}
+        _ = next(&mut hup) => {}
+    }
+}
+
+pub const STOP_GRACE: Duration = Duration::from_secs(5);

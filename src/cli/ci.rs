@@ -1,0 +1,26 @@
+//! `stilt ci`: the same engine, headless, with an exit code.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{CiArgs, STOP_GRACE, interrupted};
+use crate::engine::{Deps, EngineOptions, run};
+use crate::process::real::RealSpawner;
+use crate::views::ci::CiView;
+
+pub async fn ci(args: CiArgs) -> i32 {
+    let deps = Deps { spawner: Arc::new(RealSpawner), watch: None, load: Arc::new(crate::config::load) };
+    let opts = EngineOptions {
+        tiltfile: args.common.file,
+        args: args.common.args,
+        subcommand: "ci".into(),
+        stop_grace: STOP_GRACE,
+    };
+    // `--timeout 0` means no timeout, as in Tilt.
+    let timeout = args.timeout.map(|t| (!t.is_zero()).then_some(t));
+    let mut view = CiView::new(std::io::stdout(), Instant::now(), timeout);
+    match run(opts, deps, &mut view, interrupted()).await {
+        130 => 1,
+        code => code,
+    }
+}

@@ -1,0 +1,17 @@
+//! The engine: one loop that owns the state, makes pure decisions and spawns workers.
+//!
+//! Each turn drains every pending action into the reducer, then asks the pure
+//! decision functions what to do ([`schedule::schedule`]) and starts the workers
+//! (Tiltfile load, runs, servers), then lets the view look at the new state. The
+//! loop itself never blocks on I/O: workers report back through the action channel.
+
+pub mod ci;
+mod local_run;
+mod output;
+pub mod probe;
+pub mod route;
+mod run;
+pub mod schedule;
+mod serve;
+
+pub use run::{Deps, EngineOptions, LoadFn, View, run};

@@ -1,0 +1,121 @@
+//! The `stilt ci` verdict: pure, over the state and the time.
+//!
+//! Fail at the first error (Tiltfile, run, server exit) or at a timeout; succeed when
+//! every enabled resource is ready, skipping resources never run because of
+//! auto_init=False. The summary says, one line per resource, what failed, what
+//! waited and on what, and what was not ready.
+
+use std::time::{Duration, Instant};
+
+use super::schedule::{Decision, Hold};
+use crate::store::{EngineState, ResourceState, ServePhase, UpdatePhase};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Running,
+    Success,
+    Failure(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub started: Instant,
+    pub timeout: Option<Duration>,
+    pub readiness_timeout: Option<Duration>,
+}
+
+pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: Instant) -> Verdict {
+    if let Some(e) = &state.tiltfile.error {
+        return Verdict::Failure(format!("Tiltfile failed to load:\n{e}"));
+    }
+    if state.project.is_none() {
+        return timed_out(state, decision, limits, now).unwrap_or(Verdict::Running);
+    }
+    for r in state.ordered().filter(|r| !r.disabled) {
+        if let Some(e) = r.error() {
+            return Verdict::Failure(format!("{} failed: {e}", r.name()));
+        }
+        if let (Some(since), Some(limit)) = (r.not_ready_since, limits.readiness_timeout) {
+            if now.saturating_duration_since(since) > limit {
+                return Verdict::Failure(format!(
+                    "{} not ready after {}: {}",
+                    r.name(),
+                    human(limit),
+                    status(r, decision)
+                ));
+            }
+        }
+    }
+    if state.ordered().filter(|r| counts(r)).all(done) {
+        return Verdict::Success;
+    }
+    timed_out(state, decision, limits, now).unwrap_or(Verdict::Running)
+}
+
+fn timed_out(state: &EngineState, d: &Decision, limits: &Limits, now: Instant) -> Option<Verdict> {
+    let limit = limits.timeout?;
+    if now.saturating_duration_since(limits.started) < limit {
+        return None;
+    }
+    let mut lines = vec![format!("timed out after {}", human(limit))];
+    lines.extend(summary(state, d));
+    Some(Verdict::Failure(lines.join("\n")))
+}
+
+/// Resources the verdict waits for: enabled, and not skipped by auto_init=False.
+fn counts(r: &ResourceState) -> bool {
+    !r.disabled && !(r.update == UpdatePhase::Idle && r.pending.is_none() && !r.spec.auto_init)
+}
+
+fn done(r: &ResourceState) -> bool {
+    r.pending.is_none() && r.running().is_none() && r.is_ready()
+}
+
+/// One line per resource: ok, failed, waiting (on what) or not ready.
+pub fn summary(state: &EngineState, d: &Decision) -> Vec<String> {
+    state
+        .ordered()
+        .map(|r| format!("  {:<24} {}", r.name().as_str(), status(r, d)))
+        .collect()
+}
+
+pub fn status(r: &ResourceState, d: &Decision) -> String {
+    if r.disabled {
+        return "disabled".into();
+    }
+    if !counts(r) {
+        return "skipped (auto_init=False, never triggered)".into();
+    }
+    if let Some(e) = r.error() {
+        return format!("error: {e}");
+    }
+    if r.running().is_some() {
+        return "running".into();
+    }
+    if let Some(h) = d.hold_of(r.name().as_str()) {
+        return match h {
+            Hold::WaitingOnDeps(_) | Hold::SerialLocal { .. } | Hold::MaxParallel { .. } => h.to_string(),
+            other => format!("waiting: {other}"),
+        };
+    }
+    match &r.serve {
+        ServePhase::Running { ready: false, .. } => "not ready: readiness probe has not passed".into(),
+        ServePhase::Starting { .. } | ServePhase::NotStarted if done_cmd(r) => "not ready: serve_cmd starting".into(),
+        _ if r.is_ready() => "ok".into(),
+        _ => "pending".into(),
+    }
+}
+
+fn done_cmd(r: &ResourceState) -> bool {
+    matches!(r.update, UpdatePhase::Done(_))
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{}ms", d.as_millis()),
+        1..=119 => format!("{s}s"),
+        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ => format!("{}m{}s", s / 60, s % 60),
+    }
+}

@@ -1,0 +1,104 @@
+//! Local processes: spawned in their own process group, stopped with TERM then KILL.
+//!
+//! The engine only sees the [`Spawner`] and [`Child`] traits, so engine tests run on
+//! the scripted [`fake::FakeSpawner`] while integration tests use [`real::RealSpawner`].
+//! A whole process group is signalled, never just the leader, so `sh -c "a | b"` or a
+//! server that forks workers leaves nothing behind; dropping a [`real`] child that is
+//! still running kills its group, so even an early return cannot leak processes.
+
+pub mod fake;
+pub mod real;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcSpec {
+    pub argv: Vec<String>,
+    pub dir: PathBuf,
+    /// Added to (and overriding) the inherited environment.
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+    /// stilt's own lines about the resource (run started, failed, ...).
+    System,
+}
+
+/// One line of output (without its newline; invalid UTF-8 replaced).
+pub type OutputLine = (Stream, String);
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit code {c}"),
+            Exit::Signal(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessError {
+    #[error("command not found: {program:?} (is it installed and on PATH?)")]
+    NotFound { program: String },
+    #[error("working directory {dir} does not exist")]
+    NoDir { dir: PathBuf },
+    #[error("cannot start {program:?}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("empty command")]
+    Empty,
+    #[error("waiting for process {pid}: {source}")]
+    Wait {
+        pid: u32,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Starts processes. Implementations: [`real::RealSpawner`], [`fake::FakeSpawner`].
+pub trait Spawner: Send + Sync + 'static {
+    /// Starts `spec`; its output lines go to `out` until it exits.
+    fn spawn(
+        &self,
+        spec: &ProcSpec,
+        out: mpsc::UnboundedSender<OutputLine>,
+    ) -> Result<Box<dyn Child>, ProcessError>;
+}
+
+/// A started process group.
+pub trait Child: Send {
+    fn pid(&self) -> Option<u32>;
+    /// Waits for the leader to exit (output may still be draining).
+    fn wait(&mut self) -> BoxFuture<'_, Result<Exit, ProcessError>>;
+    /// TERM to the group, then KILL after `grace`; returns how the leader ended.
+    fn stop(&mut self, grace: Duration) -> BoxFuture<'_, Exit>;
+}

@@ -1,0 +1,19 @@
+//! Engine state and the one function that changes it.
+//!
+//! Workers and views send [`Action`]s; [`reduce`] applies them to [`EngineState`]
+//! synchronously, with no I/O. Everything else reads the state: the scheduler, the CI
+//! verdict and the views. Time comes in through actions (`at` fields), never from a
+//! clock read inside the reducer, so a test can replay any sequence exactly.
+
+pub mod action;
+pub mod logs;
+pub mod reduce;
+pub mod state;
+
+pub use action::Action;
+pub use logs::{LogBuffer, LogLine};
+pub use reduce::reduce;
+pub use state::{
+    EngineState, ResourceState, RunId, RunOutcome, RunReason, RunRecord, ServePhase, TiltfileState,
+    UpdatePhase,
+};

@@ -1,0 +1,45 @@
+//! Everything that can happen to the engine, as data.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::state::{RunId, RunOutcome, RunReason};
+use crate::model::{Project, ResourceName};
+use crate::process::{Exit, Stream};
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    ConfigLoadStarted,
+    ConfigLoaded {
+        project: Project,
+        files_read: Vec<PathBuf>,
+        warnings: Vec<String>,
+        output: Vec<String>,
+        at: Instant,
+    },
+    ConfigFailed {
+        error: String,
+        files_read: Vec<PathBuf>,
+        output: Vec<String>,
+    },
+    /// A debounced batch, already routed: which resources each path belongs to,
+    /// and which paths are Tiltfile inputs.
+    FilesChanged {
+        by_resource: Vec<(ResourceName, Vec<PathBuf>)>,
+        tiltfile_inputs: Vec<PathBuf>,
+        at: Instant,
+    },
+    /// The file watcher reported a problem (e.g. the inotify limit).
+    WatchError { message: String },
+    Trigger { resource: ResourceName, at: Instant },
+    SetEnabled { resource: ResourceName, enabled: bool },
+    RunStarted { resource: ResourceName, reason: RunReason, at: Instant },
+    RunFinished { resource: ResourceName, run: RunId, outcome: RunOutcome, at: Instant },
+    ServeRequested { resource: ResourceName },
+    ServeStarted { resource: ResourceName, generation: u64, pid: Option<u32>, at: Instant },
+    ServeExited { resource: ResourceName, generation: u64, exit: Option<Exit>, error: Option<String> },
+    ProbeResult { resource: ResourceName, generation: u64, ready: bool },
+    /// A line of output; `None` is the Tiltfile's own log.
+    Log { resource: Option<ResourceName>, stream: Stream, text: String },
+    Quit,
+}

@@ -1,0 +1,260 @@
+//! The reducer: applies one action to the state. Synchronous, no I/O, no clock.
+
+use std::time::Instant;
+
+use super::action::Action;
+use super::logs::LogLine;
+use super::state::{
+    EngineState, HISTORY, ResourceState, RunOutcome, RunReason, RunRecord, SAMPLE, ServePhase,
+    UpdatePhase,
+};
+use crate::model::{Project, ResourceName, TriggerMode};
+use crate::process::Stream;
+
+pub fn reduce(state: &mut EngineState, action: Action) {
+    match action {
+        Action::ConfigLoadStarted => {
+            state.tiltfile.loading = true;
+            state.tiltfile.reload_requested = false;
+        }
+        Action::ConfigLoaded { project, files_read, warnings, output, at } => {
+            config_loaded(state, project, at);
+            let t = &mut state.tiltfile;
+            t.loading = false;
+            t.loads += 1;
+            t.error = None;
+            t.files_read = files_read;
+            t.warnings = warnings.clone();
+            for line in output {
+                tiltfile_log(state, Stream::Stdout, line);
+            }
+            for w in warnings {
+                tiltfile_log(state, Stream::Stderr, format!("WARNING: {w}"));
+            }
+        }
+        Action::ConfigFailed { error, files_read, output } => {
+            let t = &mut state.tiltfile;
+            t.loading = false;
+            t.loads += 1;
+            for f in files_read {
+                if !t.files_read.contains(&f) {
+                    t.files_read.push(f);
+                }
+            }
+            t.error = Some(error.clone());
+            for line in output {
+                tiltfile_log(state, Stream::Stdout, line);
+            }
+            tiltfile_log(state, Stream::Stderr, format!("Tiltfile error:\n{error}"));
+        }
+        Action::FilesChanged { by_resource, tiltfile_inputs, at } => {
+            if !tiltfile_inputs.is_empty() {
+                state.tiltfile.reload_requested = true;
+            }
+            for (name, paths) in by_resource {
+                files_changed(state, &name, paths, at);
+            }
+        }
+        Action::WatchError { message } => tiltfile_log(state, Stream::Stderr, message),
+        Action::Trigger { resource, at } => {
+            if let Some(r) = state.resources.get_mut(&resource).filter(|r| !r.disabled) {
+                r.manual_changes = None;
+                queue(r, RunReason::Triggered, at);
+            }
+        }
+        Action::SetEnabled { resource, enabled } => {
+            if let Some(r) = state.resources.get_mut(&resource) {
+                r.disabled = !enabled;
+                if !enabled {
+                    r.pending = None;
+                    r.pending_since = None;
+                }
+            }
+        }
+        Action::RunStarted { resource, reason, at } => run_started(state, &resource, reason, at),
+        Action::RunFinished { resource, run, outcome, at } => {
+            run_finished(state, &resource, run, outcome, at)
+        }
+        Action::ServeRequested { resource } => {
+            if let Some(r) = state.resources.get_mut(&resource) {
+                r.serve_generation += 1;
+                r.serve = ServePhase::Starting { generation: r.serve_generation };
+            }
+        }
+        Action::ServeStarted { resource, generation, pid, at } => {
+            if let Some(r) = current_serve(state, &resource, generation) {
+                let ready = r.spec.local().is_none_or(|l| l.readiness_probe.is_none());
+                r.serve = ServePhase::Running { generation, pid, since: at, ready };
+                settle_readiness(r, at);
+            }
+        }
+        Action::ServeExited { resource, generation, exit, error } => {
+            if let Some(r) = current_serve(state, &resource, generation) {
+                r.serve = ServePhase::Exited { generation, exit, error: error.clone() };
+                if let Some(e) = error {
+                    system_log(state, &resource, format!("✘ serve_cmd: {e}"));
+                }
+            }
+        }
+        Action::ProbeResult { resource, generation, ready } => {
+            if let Some(r) = current_serve(state, &resource, generation) {
+                if let ServePhase::Running { ready: was, since, .. } = &mut r.serve {
+                    let changed = *was != ready;
+                    *was = ready;
+                    let since = *since;
+                    settle_readiness(r, since);
+                    if changed {
+                        let msg = if ready { "readiness probe passed" } else { "readiness probe failing" };
+                        system_log(state, &resource, msg.to_owned());
+                    }
+                }
+            }
+        }
+        Action::Log { resource: Some(name), stream, text } => push_log(state, Some(&name), stream, text),
+        Action::Log { resource: None, stream, text } => tiltfile_log(state, stream, text),
+        Action::Quit => state.quitting = true,
+    }
+}
+
+fn current_serve<'s>(
+    state: &'s mut EngineState,
+    name: &ResourceName,
+    generation: u64,
+) -> Option<&'s mut ResourceState> {
+    state.resources.get_mut(name).filter(|r| r.serve_generation == generation)
+}
+
+fn settle_readiness(r: &mut ResourceState, _at: Instant) {
+    if r.is_ready() {
+        r.ever_ready = true;
+        r.not_ready_since = None;
+    }
+}
+
+/// Adds new resources, updates changed ones and drops removed ones.
+fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
+    let mut next = std::collections::BTreeMap::new();
+    for spec in &project.resources {
+        let name = spec.name.clone();
+        let r = match state.resources.remove(&name) {
+            None => {
+                let mut r = ResourceState::new(spec.clone());
+                if spec.auto_init {
+                    queue(&mut r, RunReason::Initial, at);
+                }
+                r
+            }
+            Some(mut r) if r.spec != *spec => {
+                let had_run = !r.history.is_empty() || r.pending.is_some();
+                let serve_changed = r.has_serve() != spec.local().is_some_and(|l| l.serve_cmd.is_some());
+                r.spec = spec.clone();
+                if serve_changed {
+                    r.serve = ResourceState::new(spec.clone()).serve;
+                }
+                if had_run || spec.auto_init {
+                    changed(&mut r, RunReason::ConfigChanged, at);
+                }
+                r
+            }
+            Some(r) => r,
+        };
+        next.insert(name, r);
+    }
+    state.order = project.resources.iter().map(|r| r.name.clone()).collect();
+    state.resources = next;
+    state.project = Some(project);
+}
+
+fn files_changed(state: &mut EngineState, name: &ResourceName, paths: Vec<std::path::PathBuf>, at: Instant) {
+    let Some(r) = state.resources.get_mut(name).filter(|r| !r.disabled) else {
+        return;
+    };
+    let count = paths.len();
+    let sample = paths.into_iter().take(SAMPLE).collect();
+    changed(r, RunReason::FilesChanged { count, sample }, at);
+}
+
+/// A change: queued at once in auto mode, held for a trigger in manual mode.
+fn changed(r: &mut ResourceState, reason: RunReason, at: Instant) {
+    match r.spec.trigger_mode {
+        TriggerMode::Auto => queue(r, reason, at),
+        TriggerMode::Manual => {
+            r.manual_changes = Some(match r.manual_changes.take() {
+                Some(old) => old.merge(reason),
+                None => reason,
+            });
+        }
+    }
+}
+
+fn queue(r: &mut ResourceState, reason: RunReason, at: Instant) {
+    r.pending = Some(match r.pending.take() {
+        Some(old) => old.merge(reason),
+        None => reason,
+    });
+    r.pending_since.get_or_insert(at);
+}
+
+fn run_started(state: &mut EngineState, name: &ResourceName, reason: RunReason, at: Instant) {
+    let id = state.next_run;
+    let base = state.base_dir();
+    let Some(r) = state.resources.get_mut(name) else {
+        return;
+    };
+    state.next_run += 1;
+    r.update = UpdatePhase::Running(id);
+    r.pending = None;
+    r.pending_since = None;
+    if !r.is_ready() {
+        r.not_ready_since.get_or_insert(at);
+    }
+    let why = reason.describe(&base);
+    r.history.push_front(RunRecord { id, reason, started: at, finished: None, outcome: None });
+    r.history.truncate(HISTORY);
+    system_log(state, name, format!("▶ run #{id}: {why}"));
+}
+
+fn run_finished(state: &mut EngineState, name: &ResourceName, run: u64, outcome: RunOutcome, at: Instant) {
+    let Some(r) = state.resources.get_mut(name).filter(|r| r.running() == Some(run)) else {
+        return;
+    };
+    let mut took = None;
+    if let Some(rec) = r.history.iter_mut().find(|h| h.id == run) {
+        rec.finished = Some(at);
+        rec.outcome = Some(outcome.clone());
+        took = Some(at.saturating_duration_since(rec.started));
+    }
+    let succeeded = outcome == RunOutcome::Succeeded;
+    if succeeded && r.has_serve() {
+        r.serve = ServePhase::NotStarted;
+    }
+    r.update = UpdatePhase::Done(outcome.clone());
+    settle_readiness(r, at);
+    let took = took.map(|d| format!(" in {:.2}s", d.as_secs_f64())).unwrap_or_default();
+    let msg = match outcome {
+        RunOutcome::Succeeded => format!("✔ run #{run} succeeded{took}"),
+        RunOutcome::Failed(e) => format!("✘ run #{run} failed{took}: {e}"),
+    };
+    system_log(state, name, msg);
+}
+
+fn system_log(state: &mut EngineState, name: &ResourceName, text: String) {
+    push_log(state, Some(name), Stream::System, text);
+}
+
+fn tiltfile_log(state: &mut EngineState, stream: Stream, text: String) {
+    push_log(state, None, stream, text);
+}
+
+fn push_log(state: &mut EngineState, name: Option<&ResourceName>, stream: Stream, text: String) {
+    let cap = state.log_cap();
+    let buffer = match name {
+        Some(n) => match state.resources.get_mut(n) {
+            Some(r) => &mut r.logs,
+            None => return,
+        },
+        None => &mut state.tiltfile.logs,
+    };
+    state.log_seq += 1;
+    buffer.push(LogLine { seq: state.log_seq, stream, text }, cap);
+}

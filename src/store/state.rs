@@ -1,0 +1,235 @@
+//! `EngineState`: what the engine knows, owned by the reducer.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::logs::LogBuffer;
+use crate::model::{Project, Resource, ResourceName};
+use crate::process::Exit;
+
+pub type RunId = u64;
+
+/// Runs kept per resource for "why did it run" and the UIs.
+pub const HISTORY: usize = 10;
+/// Paths kept as a sample of a file-change reason.
+pub const SAMPLE: usize = 3;
+
+/// Why a run happened. Reasons for the same pending run merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunReason {
+    Initial,
+    FilesChanged { count: usize, sample: Vec<PathBuf> },
+    ConfigChanged,
+    Triggered,
+}
+
+impl RunReason {
+    /// Combines two reasons for one pending run (the stronger wins; file counts add).
+    pub fn merge(self, other: RunReason) -> RunReason {
+        use RunReason::*;
+        match (self, other) {
+            (FilesChanged { count: a, mut sample }, FilesChanged { count: b, sample: s2 }) => {
+                for p in s2 {
+                    if sample.len() < SAMPLE && !sample.contains(&p) {
+                        sample.push(p);
+                    }
+                }
+                FilesChanged { count: a + b, sample }
+            }
+            (Initial, _) | (_, Initial) => Initial,
+            (Triggered, _) | (_, Triggered) => Triggered,
+            (ConfigChanged, _) | (_, ConfigChanged) => ConfigChanged,
+        }
+    }
+
+    pub fn describe(&self, base: &std::path::Path) -> String {
+        match self {
+            RunReason::Initial => "initial run".into(),
+            RunReason::ConfigChanged => "Tiltfile changed this resource".into(),
+            RunReason::Triggered => "triggered".into(),
+            RunReason::FilesChanged { count, sample } => {
+                let names: Vec<String> = sample
+                    .iter()
+                    .map(|p| p.strip_prefix(base).unwrap_or(p).display().to_string())
+                    .collect();
+                let more = if *count > sample.len() { ", ..." } else { "" };
+                let s = if *count == 1 { "" } else { "s" };
+                format!("{count} file{s} changed: {}{more}", names.join(", "))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    Succeeded,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub id: RunId,
+    pub reason: RunReason,
+    pub started: Instant,
+    pub finished: Option<Instant>,
+    pub outcome: Option<RunOutcome>,
+}
+
+/// Where a resource's update stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdatePhase {
+    /// Never run (auto_init=False, or waiting for the first run).
+    Idle,
+    Running(RunId),
+    Done(RunOutcome),
+}
+
+/// Where a `serve_cmd` stands. `generation` ties reports to the process they are about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServePhase {
+    /// The resource has no serve_cmd.
+    None,
+    /// Waiting for a successful run before it can start (again).
+    NotStarted,
+    /// Asked to start; the previous process (if any) is being stopped first.
+    Starting { generation: u64 },
+    /// `ready` is true at once without a readiness probe; with one, once it passes.
+    Running { generation: u64, pid: Option<u32>, since: Instant, ready: bool },
+    Exited { generation: u64, exit: Option<Exit>, error: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceState {
+    pub spec: Resource,
+    pub update: UpdatePhase,
+    pub serve: ServePhase,
+    /// A run waiting to start, and why.
+    pub pending: Option<RunReason>,
+    /// Since when `pending` has been waiting.
+    pub pending_since: Option<Instant>,
+    /// Changes seen while in manual mode, waiting for a trigger.
+    pub manual_changes: Option<RunReason>,
+    /// Latest first.
+    pub history: VecDeque<RunRecord>,
+    pub logs: LogBuffer,
+    pub disabled: bool,
+    /// Was ready at least once (resource_deps wait on the first readiness only, as in Tilt).
+    pub ever_ready: bool,
+    /// Incremented on each serve start.
+    pub serve_generation: u64,
+    /// Since when the resource has been waiting to become ready (ci readiness timeout).
+    pub not_ready_since: Option<Instant>,
+}
+
+impl ResourceState {
+    pub fn new(spec: Resource) -> Self {
+        let has_serve = spec.local().is_some_and(|l| l.serve_cmd.is_some());
+        Self {
+            spec,
+            update: UpdatePhase::Idle,
+            serve: if has_serve { ServePhase::NotStarted } else { ServePhase::None },
+            pending: None,
+            pending_since: None,
+            manual_changes: None,
+            history: VecDeque::new(),
+            logs: LogBuffer::default(),
+            disabled: false,
+            ever_ready: false,
+            serve_generation: 0,
+            not_ready_since: None,
+        }
+    }
+
+    pub fn name(&self) -> &ResourceName {
+        &self.spec.name
+    }
+
+    pub fn running(&self) -> Option<RunId> {
+        match self.update {
+            UpdatePhase::Running(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn has_serve(&self) -> bool {
+        !matches!(self.serve, ServePhase::None)
+    }
+
+    /// Ready = the last run succeeded and, with a serve_cmd, the server runs and its probe passes.
+    pub fn is_ready(&self) -> bool {
+        if !matches!(self.update, UpdatePhase::Done(RunOutcome::Succeeded)) {
+            return false;
+        }
+        match &self.serve {
+            ServePhase::None => true,
+            ServePhase::Running { ready, .. } => *ready,
+            _ => false,
+        }
+    }
+
+    /// The resource ran and ended in error (failed run or a server that exited).
+    pub fn error(&self) -> Option<String> {
+        if let UpdatePhase::Done(RunOutcome::Failed(e)) = &self.update {
+            return Some(e.clone());
+        }
+        if let ServePhase::Exited { error: Some(e), .. } = &self.serve {
+            return Some(e.clone());
+        }
+        None
+    }
+
+    pub fn last_run(&self) -> Option<&RunRecord> {
+        self.history.front()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TiltfileState {
+    pub path: PathBuf,
+    /// A load is in progress.
+    pub loading: bool,
+    /// Files changed that the Tiltfile read: a reload is wanted.
+    pub reload_requested: bool,
+    pub files_read: Vec<PathBuf>,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub loads: u32,
+    pub logs: LogBuffer,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EngineState {
+    pub tiltfile: TiltfileState,
+    /// The last project that loaded without error.
+    pub project: Option<Project>,
+    pub resources: BTreeMap<ResourceName, ResourceState>,
+    /// Declaration order (a load keeps it).
+    pub order: Vec<ResourceName>,
+    pub next_run: RunId,
+    pub log_seq: u64,
+    pub quitting: bool,
+}
+
+impl EngineState {
+    pub fn new(tiltfile: PathBuf) -> Self {
+        Self {
+            tiltfile: TiltfileState { path: tiltfile, reload_requested: true, ..Default::default() },
+            next_run: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Resources in declaration order.
+    pub fn ordered(&self) -> impl Iterator<Item = &ResourceState> {
+        self.order.iter().filter_map(|n| self.resources.get(n))
+    }
+
+    pub fn log_cap(&self) -> usize {
+        self.project.as_ref().map_or(1 << 20, |p| p.settings.log_cap_bytes)
+    }
+
+    pub fn base_dir(&self) -> PathBuf {
+        self.tiltfile.path.parent().map(|p| p.to_path_buf()).unwrap_or_default()
+    }
+}
