@@ -1,1 +1,102 @@
-//! (being written)
+//! Tiltfile evaluation: each `fixtures/config/NAME.star` is loaded and its result
+//! (the project, or the error message) compared with `NAME.golden`.
+//! Regenerate after an intended change with `STILT_REGENERATE_GOLDEN=1 cargo test`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use stilt::config::{LoadOptions, load};
+use stilt::model::{Project, ResourceKind};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
+}
+
+/// A stable text rendering of a load result, with the fixture dir shown as `<dir>`.
+fn render(name: &str, args: &[&str]) -> String {
+    let dir = fixtures();
+    let opts = LoadOptions {
+        tiltfile: dir.join(format!("{name}.star")),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        subcommand: "up".into(),
+    };
+    let text = match load(&opts) {
+        Ok(l) => {
+            let mut s = render_project(&l.project);
+            for w in &l.warnings {
+                let _ = writeln!(s, "warning: {w}");
+            }
+            for o in &l.output {
+                let _ = writeln!(s, "output: {o}");
+            }
+            s
+        }
+        Err(f) => format!("ERROR\n{}\n", f.error),
+    };
+    text.replace(&dir.display().to_string(), "<dir>")
+}
+
+fn render_project(p: &Project) -> String {
+    let mut s = String::new();
+    let st = &p.settings;
+    let _ = writeln!(
+        s,
+        "settings: max_parallel_updates={} use_gitignore={} watch_ignore={:?} ci_timeout={:?} readiness_timeout={:?}",
+        st.max_parallel_updates, st.use_gitignore, st.watch_ignore, st.ci_timeout, st.ci_readiness_timeout
+    );
+    for r in &p.resources {
+        let _ = writeln!(s, "resource {}", r.name);
+        let _ = writeln!(s, "  trigger_mode={:?} auto_init={} labels={:?}", r.trigger_mode, r.auto_init, r.labels);
+        let deps: Vec<&str> = r.resource_deps.iter().map(|d| d.as_str()).collect();
+        let _ = writeln!(s, "  resource_deps={deps:?}");
+        for l in &r.links {
+            let _ = writeln!(s, "  link {} {:?}", l.url, l.name);
+        }
+        let ResourceKind::Local(l) = &r.kind;
+        let _ = writeln!(s, "  cmd={:?}", l.cmd);
+        let _ = writeln!(s, "  serve_cmd={:?}", l.serve_cmd);
+        let _ = writeln!(s, "  deps={:?} ignore={:?}", l.deps, l.ignore);
+        let _ = writeln!(s, "  dir={} serve_dir={}", l.dir.display(), l.serve_dir.display());
+        let _ = writeln!(s, "  env={:?} serve_env={:?} allow_parallel={}", l.env, l.serve_env, l.allow_parallel);
+        if let Some(p) = &l.readiness_probe {
+            let _ = writeln!(s, "  probe={p:?}");
+        }
+    }
+    s
+}
+
+fn check(name: &str, args: &[&str]) {
+    let got = render(name, args);
+    let path = fixtures().join(format!("{name}.golden"));
+    if std::env::var_os("STILT_REGENERATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}: run with STILT_REGENERATE_GOLDEN=1", path.display()));
+    assert_eq!(got, want, "{name}: evaluation result differs from {}", path.display());
+}
+
+macro_rules! golden {
+    ($($name:ident $(($($arg:expr),*))?),* $(,)?) => {
+        $(#[test] fn $name() { check(stringify!($name), &[$($($arg),*)?]); })*
+    };
+}
+
+golden! {
+    local_resource_all_arguments,
+    trigger_mode_default_applies,
+    settings_builtins,
+    load_relative_symbols,
+    error_syntax,
+    error_unsupported_builtin,
+    error_dependency_cycle,
+    error_unknown_dependency,
+    error_duplicate_resource,
+    error_probe_needs_one_action,
+    error_load_cycle,
+    error_missing_load,
+    error_fail_builtin,
+    error_bad_trigger_mode,
+    exit_keeps_earlier_resources,
+}

@@ -51,7 +51,7 @@ pub enum ConfigError {
     },
     /// A problem found after evaluation (dependency cycle, unknown dep), pinned
     /// to the call that declared the resource.
-    #[error("{message}\n --> {location}\n  |\n  | {}", location.source_line)]
+    #[error("error: {message}\n --> {location}\n  |\n{:>2} | {}\n  |", location.line, location.source_line)]
     Declared { message: String, location: Location },
 }
 
