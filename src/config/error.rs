@@ -51,7 +51,7 @@ pub enum ConfigError {
     },
     /// A problem found after evaluation (dependency cycle, unknown dep), pinned
     /// to the call that declared the resource.
-    #[error("error: {message}\n --> {location}\n  |\n{:>2} | {}\n  |", location.line, location.source_line)]
+    #[error("{}", snippet(message, location))]
     Declared { message: String, location: Location },
 }
 
@@ -70,4 +70,11 @@ impl ConfigError {
             location: e.span().map(Location::from_span),
         }
     }
+}
+
+/// `error: msg`, ` --> file:line:col` and the source line, laid out like starlark's own errors.
+fn snippet(message: &str, at: &Location) -> String {
+    let n = at.line.to_string();
+    let pad = " ".repeat(n.len());
+    format!("error: {message}\n --> {at}\n{pad} |\n{n} | {}\n{pad} |", at.source_line)
 }
