@@ -179,3 +179,7 @@ fn local_module(b: &mut GlobalsBuilder) {
 pub fn register(b: &mut GlobalsBuilder) {
     local_module(b);
 }
+
+#[cfg(test)]
+#[path = "local_tests.rs"]
+mod tests;
