@@ -6,5 +6,5 @@
 //! makes pure decisions over snapshots (what to run next and why the rest waits,
 //! the CI verdict) and spawns workers; views only read snapshots.
 
-pub mod model;
 pub mod config;
+pub mod model;

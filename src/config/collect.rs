@@ -80,7 +80,9 @@ impl Collector {
     pub fn get<'a>(eval: &Evaluator<'_, 'a, '_>) -> anyhow::Result<&'a Collector> {
         eval.extra
             .and_then(|e| e.downcast_ref::<Collector>())
-            .ok_or_else(|| anyhow::anyhow!("internal error: Tiltfile evaluated without a collector"))
+            .ok_or_else(|| {
+                anyhow::anyhow!("internal error: Tiltfile evaluated without a collector")
+            })
     }
 
     /// Records that the evaluation depends on `path`: a change to it reloads the Tiltfile.
@@ -118,10 +120,10 @@ impl Collector {
 /// The directory of the Tiltfile (main or loaded) whose code is calling the builtin:
 /// relative paths in a loaded file resolve against that file's directory, as in Tilt.
 pub fn current_dir(eval: &Evaluator<'_, '_, '_>) -> PathBuf {
-    if let Some(loc) = eval.call_stack_top_location() {
-        if let Some(dir) = Path::new(loc.filename()).parent() {
-            return dir.to_path_buf();
-        }
+    if let Some(loc) = eval.call_stack_top_location()
+        && let Some(dir) = Path::new(loc.filename()).parent()
+    {
+        return dir.to_path_buf();
     }
     eval.extra
         .and_then(|e| e.downcast_ref::<Collector>())
@@ -152,5 +154,6 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// Where the builtin being run was called from.
 pub fn call_site(eval: &Evaluator<'_, '_, '_>) -> Option<Location> {
-    eval.call_stack_top_location().map(|s| Location::from_span(&s))
+    eval.call_stack_top_location()
+        .map(|s| Location::from_span(&s))
 }

@@ -34,6 +34,8 @@ pub struct LoadFailure {
     pub output: Vec<String>,
 }
 
+// A failed load is rare and carries the files to watch; boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let path = absolute(&opts.tiltfile);
     let c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());

@@ -9,7 +9,9 @@ use std::fmt;
 use allocative::Allocative;
 use anyhow::bail;
 use starlark::starlark_simple_value;
-use starlark::values::{NoSerialize, ProvidesStaticType, StarlarkValue, Value, ValueLike, starlark_value};
+use starlark::values::{
+    NoSerialize, ProvidesStaticType, StarlarkValue, Value, ValueLike, starlark_value,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, ProvidesStaticType, NoSerialize, Allocative)]
 pub struct Blob {
@@ -36,7 +38,9 @@ impl<'v> StarlarkValue<'v> for Blob {
     }
 
     fn equals(&self, other: Value<'v>) -> starlark::Result<bool> {
-        Ok(other.downcast_ref::<Blob>().is_some_and(|b| b.text == self.text))
+        Ok(other
+            .downcast_ref::<Blob>()
+            .is_some_and(|b| b.text == self.text))
     }
 
     fn length(&self) -> starlark::Result<i32> {

@@ -71,7 +71,11 @@ fn check_file_value(def: &ArgDef, v: Data) -> anyhow::Result<Data> {
         _ => false,
     };
     if !ok {
-        bail!("tilt_config.json: setting {:?} must be {}, got {v:?}", def.name, def.kind.describe());
+        bail!(
+            "tilt_config.json: setting {:?} must be {}, got {v:?}",
+            def.name,
+            def.kind.describe()
+        );
     }
     Ok(v)
 }
@@ -116,7 +120,11 @@ pub fn parse_args(defs: &[ArgDef], words: &[String]) -> anyhow::Result<Vec<(Stri
             i += 1;
             break;
         }
-        let Some(flag) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')).filter(|f| !f.is_empty()) else {
+        let Some(flag) = word
+            .strip_prefix("--")
+            .or_else(|| word.strip_prefix('-'))
+            .filter(|f| !f.is_empty())
+        else {
             break;
         };
         let (name, inline) = match flag.split_once('=') {
@@ -128,7 +136,11 @@ pub fn parse_args(defs: &[ArgDef], words: &[String]) -> anyhow::Result<Vec<(Stri
             let known: Vec<String> = defs.iter().map(|d| format!("--{}", d.name)).collect();
             bail!(
                 "unknown flag {shown} after `--` (defined settings: {})",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             );
         };
         let value = match (inline, def.kind) {
@@ -172,7 +184,13 @@ pub fn parse_args(defs: &[ArgDef], words: &[String]) -> anyhow::Result<Vec<(Stri
     Ok(values)
 }
 
-fn define(eval: &Evaluator, name: &str, kind: ArgKind, args: bool, usage: &str) -> anyhow::Result<NoneType> {
+fn define(
+    eval: &Evaluator,
+    name: &str,
+    kind: ArgKind,
+    args: bool,
+    usage: &str,
+) -> anyhow::Result<NoneType> {
     let c = Collector::get(eval)?;
     let mut cfg = c.config.borrow_mut();
     if name.is_empty() || name.starts_with('-') || name.contains('=') {
@@ -212,7 +230,10 @@ fn parse(c: &Collector) -> anyhow::Result<Vec<(String, Data)>> {
             for (k, v) in entries {
                 let Data::Str(key) = k else { continue };
                 let Some(def) = defs.iter().find(|d| d.name == key) else {
-                    bail!("{}: unknown setting {key:?} (not defined with config.define_*)", file.display());
+                    bail!(
+                        "{}: unknown setting {key:?} (not defined with config.define_*)",
+                        file.display()
+                    );
                 };
                 values.push((key, check_file_value(def, v)?));
             }

@@ -12,14 +12,25 @@ const DEFINE: &str = "config.define_string('env')\n\
                       cfg = config.parse()\n";
 
 fn echo_cfg() -> String {
-    format!("{DEFINE}local_resource('x', cmd='echo ' + str(encode_json(cfg)).replace('\\n', '').replace(' ', ''))\n")
+    format!(
+        "{DEFINE}local_resource('x', cmd='echo ' + str(encode_json(cfg)).replace('\\n', '').replace(' ', ''))\n"
+    )
 }
 
 #[test]
 fn args_after_dashdash_follow_go_flag_rules() {
     let p = Project::new(&echo_cfg());
     let loaded = p.load_args(&[
-        "--env", "prod", "--debug", "--tags=a", "--tags", "b", "--extra", r#"{"k":1}"#, "web", "api",
+        "--env",
+        "prod",
+        "--debug",
+        "--tags=a",
+        "--tags",
+        "b",
+        "--extra",
+        r#"{"k":1}"#,
+        "web",
+        "api",
     ]);
     assert_eq!(
         cmd_of(&loaded, "x"),
@@ -36,7 +47,10 @@ fn only_given_values_are_in_the_dict() {
 #[test]
 fn tilt_config_json_is_read_and_the_command_line_wins() {
     let p = Project::new(&echo_cfg());
-    p.write("tilt_config.json", r#"{"env": "dev", "debug": true, "tags": ["f"]}"#);
+    p.write(
+        "tilt_config.json",
+        r#"{"env": "dev", "debug": true, "tags": ["f"]}"#,
+    );
     let loaded = p.load_args(&["--env=staging", "--debug=false"]);
     assert_eq!(
         cmd_of(&loaded, "x"),
@@ -62,8 +76,18 @@ fn unknown_flag_is_an_error_naming_it() {
 #[test]
 fn wrong_types_are_errors() {
     let p = Project::new(&echo_cfg());
-    assert_fails_at(&p.fail_args(&["--debug=maybe"]), "invalid value \"maybe\" for --debug", 6, 7);
-    assert_fails_at(&p.fail_args(&["--extra", "[1]"]), "expected a JSON object", 6, 7);
+    assert_fails_at(
+        &p.fail_args(&["--debug=maybe"]),
+        "invalid value \"maybe\" for --debug",
+        6,
+        7,
+    );
+    assert_fails_at(
+        &p.fail_args(&["--extra", "[1]"]),
+        "expected a JSON object",
+        6,
+        7,
+    );
     assert_fails_at(&p.fail_args(&["--env"]), "flag --env needs a value", 6, 7);
     p.write("tilt_config.json", r#"{"env": 3}"#);
     assert_fails_at(&p.fail(), "setting \"env\" must be a string", 6, 7);
@@ -73,8 +97,15 @@ fn wrong_types_are_errors() {
 
 #[test]
 fn two_args_settings_are_an_error() {
-    let p = Project::new("config.define_string_list('a', args=True)\nconfig.define_string('b', args=True)\n");
-    assert_fails_at(&p.fail(), "\"a\" already takes the positional arguments", 2, 1);
+    let p = Project::new(
+        "config.define_string_list('a', args=True)\nconfig.define_string('b', args=True)\n",
+    );
+    assert_fails_at(
+        &p.fail(),
+        "\"a\" already takes the positional arguments",
+        2,
+        1,
+    );
 }
 
 #[test]
@@ -86,13 +117,29 @@ fn positional_words_need_an_args_setting() {
 #[test]
 fn parse_stops_at_the_first_positional_word() {
     let defs = [
-        ArgDef { name: "rest".into(), kind: ArgKind::StringList, args: true, usage: String::new() },
-        ArgDef { name: "v".into(), kind: ArgKind::Bool, args: false, usage: String::new() },
+        ArgDef {
+            name: "rest".into(),
+            kind: ArgKind::StringList,
+            args: true,
+            usage: String::new(),
+        },
+        ArgDef {
+            name: "v".into(),
+            kind: ArgKind::Bool,
+            args: false,
+            usage: String::new(),
+        },
     ];
-    let words: Vec<String> = ["-v", "a", "--v", "--", "b"].iter().map(|s| s.to_string()).collect();
+    let words: Vec<String> = ["-v", "a", "--v", "--", "b"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let values = parse_args(&defs, &words).unwrap();
     let rest = values.iter().find(|(k, _)| k == "rest").unwrap();
-    assert_eq!(format!("{:?}", rest.1), r#"List([Str("a"), Str("--v"), Str("--"), Str("b")])"#);
+    assert_eq!(
+        format!("{:?}", rest.1),
+        r#"List([Str("a"), Str("--v"), Str("--"), Str("b")])"#
+    );
 }
 
 #[test]
@@ -102,15 +149,23 @@ fn enabled_resources_subcommand_and_paths() {
          local_resource('x', cmd='echo %s %s %s' % (config.tilt_subcommand, config.main_dir, os.path.basename(config.main_path)))\n",
     );
     let loaded = p.load();
-    assert_eq!(cmd_of(&loaded, "x"), format!("echo up {} Tiltfile", p.path().display()));
+    assert_eq!(
+        cmd_of(&loaded, "x"),
+        format!("echo up {} Tiltfile", p.path().display())
+    );
 
     // The enabled list lives in the collector's ConfigArgs; check it through a direct load.
-    let c = crate::config::collect::Collector::new(p.path().join("Tiltfile"), vec![], "down".into());
+    let c =
+        crate::config::collect::Collector::new(p.path().join("Tiltfile"), vec![], "down".into());
     let src = "config.set_enabled_resources(['a', 'b'])\nconfig.clear_enabled_resources()\nconfig.set_enabled_resources(['c'])\n";
     crate::config::loader::eval_file(&c, &p.path().join("Tiltfile"), src.into(), false).unwrap();
-    assert_eq!(c.config.borrow().enabled_resources, Some(vec!["c".to_owned()]));
+    assert_eq!(
+        c.config.borrow().enabled_resources,
+        Some(vec!["c".to_owned()])
+    );
     let src = "config.clear_enabled_resources()\ncfg = config.parse()\n";
-    let c = crate::config::collect::Collector::new(p.path().join("Tiltfile"), vec![], "down".into());
+    let c =
+        crate::config::collect::Collector::new(p.path().join("Tiltfile"), vec![], "down".into());
     crate::config::loader::eval_file(&c, &p.path().join("Tiltfile"), src.into(), false).unwrap();
     assert_eq!(c.config.borrow().enabled_resources, Some(vec![]));
     assert!(c.config.borrow().parsed);

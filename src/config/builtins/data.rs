@@ -237,7 +237,12 @@ fn from_value_depth(v: Value, depth: usize) -> anyhow::Result<Data> {
     if let Some(d) = DictRef::from_value(v) {
         return d
             .iter()
-            .map(|(k, val)| Ok((from_value_depth(k, depth + 1)?, from_value_depth(val, depth + 1)?)))
+            .map(|(k, val)| {
+                Ok((
+                    from_value_depth(k, depth + 1)?,
+                    from_value_depth(val, depth + 1)?,
+                ))
+            })
             .collect::<anyhow::Result<_>>()
             .map(Data::Map);
     }
@@ -250,14 +255,21 @@ mod tests {
 
     #[test]
     fn json_numbers_survive_arbitrary_precision() {
-        let d: Data = serde_json::from_str(r#"{"b": 1, "a": [2.5, -3, null, 18446744073709551615]}"#).unwrap();
+        let d: Data =
+            serde_json::from_str(r#"{"b": 1, "a": [2.5, -3, null, 18446744073709551615]}"#)
+                .unwrap();
         assert_eq!(
             d,
             Data::Map(vec![
                 (Data::Str("b".into()), Data::Int(1)),
                 (
                     Data::Str("a".into()),
-                    Data::List(vec![Data::Float(2.5), Data::Int(-3), Data::Null, Data::UInt(u64::MAX)])
+                    Data::List(vec![
+                        Data::Float(2.5),
+                        Data::Int(-3),
+                        Data::Null,
+                        Data::UInt(u64::MAX)
+                    ])
                 ),
             ])
         );
@@ -266,14 +278,18 @@ mod tests {
     #[test]
     fn yaml_keeps_order_and_types() {
         // `y` is a string key (YAML 1.2 booleans), not `true`.
-        let d = super::super::encoding::parse_yaml("zz: 1\ny: 1.5\nx: ~\nw: [true, str]\n", "test").unwrap();
+        let d = super::super::encoding::parse_yaml("zz: 1\ny: 1.5\nx: ~\nw: [true, str]\n", "test")
+            .unwrap();
         assert_eq!(
             d,
             Data::Map(vec![
                 (Data::Str("zz".into()), Data::Int(1)),
                 (Data::Str("y".into()), Data::Float(1.5)),
                 (Data::Str("x".into()), Data::Null),
-                (Data::Str("w".into()), Data::List(vec![Data::Bool(true), Data::Str("str".into())])),
+                (
+                    Data::Str("w".into()),
+                    Data::List(vec![Data::Bool(true), Data::Str("str".into())])
+                ),
             ])
         );
     }

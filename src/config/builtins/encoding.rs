@@ -45,12 +45,14 @@ pub fn parse_yaml(text: &str, source: &str) -> anyhow::Result<Data> {
     if text.trim().is_empty() {
         return Ok(Data::Null);
     }
-    serde_saphyr::from_str_with_options::<Data>(text, yaml_options()).map_err(|e| yaml_error(&e, source))
+    serde_saphyr::from_str_with_options::<Data>(text, yaml_options())
+        .map_err(|e| yaml_error(&e, source))
 }
 
 /// Parses a `---`-separated YAML stream; empty documents are skipped, as in Tilt.
 pub fn parse_yaml_stream(text: &str, source: &str) -> anyhow::Result<Vec<Data>> {
-    let docs = serde_saphyr::from_multiple_with_options::<Data>(text, yaml_options()).map_err(|e| yaml_error(&e, source))?;
+    let docs = serde_saphyr::from_multiple_with_options::<Data>(text, yaml_options())
+        .map_err(|e| yaml_error(&e, source))?;
     Ok(docs.into_iter().filter(|d| *d != Data::Null).collect())
 }
 
@@ -61,7 +63,8 @@ pub fn to_json(v: Value) -> anyhow::Result<String> {
     {
         anyhow::bail!("encode_json(): dict keys must be strings, got {k:?}");
     }
-    let mut s = serde_json::to_string_pretty(&data).map_err(|e| anyhow::anyhow!("encode_json(): {e}"))?;
+    let mut s =
+        serde_json::to_string_pretty(&data).map_err(|e| anyhow::anyhow!("encode_json(): {e}"))?;
     s.push('\n');
     Ok(s)
 }

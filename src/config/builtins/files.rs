@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use starlark::environment::GlobalsBuilder;
 use starlark::eval::Evaluator;
 use starlark::starlark_module;
-use starlark::values::none::NoneType;
 use starlark::values::Value;
+use starlark::values::none::NoneType;
 
 use super::blob::{Blob, text_of};
 use super::data::to_value;
@@ -19,14 +19,21 @@ use super::encoding::{docs_value, parse_json, parse_yaml, parse_yaml_stream};
 use crate::config::collect::{Collector, resolve};
 
 /// Reads `path` (recorded as read). `Ok(None)` when it does not exist.
-fn read_text(eval: &Evaluator, path: &str, what: &str) -> anyhow::Result<(PathBuf, Option<String>)> {
+fn read_text(
+    eval: &Evaluator,
+    path: &str,
+    what: &str,
+) -> anyhow::Result<(PathBuf, Option<String>)> {
     let c = Collector::get(eval)?;
     let abs = resolve(eval, path);
     c.record_read(&abs);
     match std::fs::read(&abs) {
         Ok(bytes) => Ok((abs, Some(String::from_utf8_lossy(&bytes).into_owned()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((abs, None)),
-        Err(e) => Err(anyhow::anyhow!("{what}: cannot read {}: {e}", abs.display())),
+        Err(e) => Err(anyhow::anyhow!(
+            "{what}: cannot read {}: {e}",
+            abs.display()
+        )),
     }
 }
 
@@ -36,9 +43,11 @@ fn missing(what: &str, abs: &Path) -> anyhow::Error {
 
 /// The files under `dir` (recursively if asked), sorted.
 fn list_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("listdir(): cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("listdir(): cannot read {}: {e}", dir.display()))?;
     for entry in entries {
-        let entry = entry.map_err(|e| anyhow::anyhow!("listdir(): cannot read {}: {e}", dir.display()))?;
+        let entry =
+            entry.map_err(|e| anyhow::anyhow!("listdir(): cannot read {}: {e}", dir.display()))?;
         let path = entry.path();
         // Follows symlinks, like Tilt's os.Stat-based walk.
         if path.is_dir() {
@@ -82,7 +91,10 @@ fn files_module(b: &mut GlobalsBuilder) {
     ) -> anyhow::Result<Value<'v>> {
         let (abs, text) = read_text(eval, path, "read_json()")?;
         match text {
-            Some(t) => to_value(parse_json(&t, &format!("file {}", abs.display()))?, eval.heap()),
+            Some(t) => to_value(
+                parse_json(&t, &format!("file {}", abs.display()))?,
+                eval.heap(),
+            ),
             None if default.is_none() => Err(missing("read_json()", &abs)),
             None => Ok(default),
         }
@@ -95,7 +107,10 @@ fn files_module(b: &mut GlobalsBuilder) {
     ) -> anyhow::Result<Value<'v>> {
         let (abs, text) = read_text(eval, path, "read_yaml()")?;
         match text {
-            Some(t) => to_value(parse_yaml(&t, &format!("file {}", abs.display()))?, eval.heap()),
+            Some(t) => to_value(
+                parse_yaml(&t, &format!("file {}", abs.display()))?,
+                eval.heap(),
+            ),
             None if default.is_none() => Err(missing("read_yaml()", &abs)),
             None => Ok(default),
         }
@@ -108,7 +123,10 @@ fn files_module(b: &mut GlobalsBuilder) {
     ) -> anyhow::Result<Value<'v>> {
         let (abs, text) = read_text(eval, path, "read_yaml_stream()")?;
         match text {
-            Some(t) => docs_value(parse_yaml_stream(&t, &format!("file {}", abs.display()))?, eval),
+            Some(t) => docs_value(
+                parse_yaml_stream(&t, &format!("file {}", abs.display()))?,
+                eval,
+            ),
             None if default.is_none() => Err(missing("read_yaml_stream()", &abs)),
             None => Ok(default),
         }
@@ -139,7 +157,10 @@ fn files_module(b: &mut GlobalsBuilder) {
         let mut files = Vec::new();
         list_files(&dir, recursive, &mut files)?;
         files.sort();
-        Ok(files.into_iter().map(|p| p.to_string_lossy().into_owned()).collect())
+        Ok(files
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect())
     }
 }
 

@@ -56,7 +56,10 @@ fn read_json_and_read_yaml_round_trip() {
     );
     assert_eq!(cmd_of(&loaded, "z"), "echo A,B");
     for f in ["a.json", "a.yaml", "s.yaml", "none.json"] {
-        assert!(has(&loaded.files_read, &p.path().join(f)), "{f} not recorded");
+        assert!(
+            has(&loaded.files_read, &p.path().join(f)),
+            "{f} not recorded"
+        );
     }
 }
 
@@ -66,7 +69,10 @@ fn json_parse_error_names_the_file_and_position() {
     p.write("bad.json", "{\n  \"a\": 1,\n  oops\n}\n");
     let f = p.fail();
     let text = f.error.to_string();
-    assert!(text.contains(&format!("{}", p.path().join("bad.json").display())), "{text}");
+    assert!(
+        text.contains(&format!("{}", p.path().join("bad.json").display())),
+        "{text}"
+    );
     assert!(text.contains("line 3"), "{text}");
     assert_fails_at(&f, "as JSON", 2, 5);
 }
@@ -77,7 +83,10 @@ fn yaml_parse_error_names_the_file_and_line() {
     p.write("bad.yaml", "a: 1\nb: [1, 2\nc: 3\n");
     let f = p.fail();
     let text = f.error.to_string();
-    assert!(text.contains(&format!("{}", p.path().join("bad.yaml").display())), "{text}");
+    assert!(
+        text.contains(&format!("{}", p.path().join("bad.yaml").display())),
+        "{text}"
+    );
     assert!(text.contains("line 3, column 2"), "{text}");
     assert_fails_at(&f, "as YAML", 1, 5);
 }
@@ -115,7 +124,9 @@ fn watch_file_and_listdir() {
          deep = listdir('d', recursive=True)\n\
          local_resource('x', cmd='echo %d %d %s' % (len(flat), len(deep), ' '.join([os.path.basename(f) for f in deep])))\n",
     );
-    p.write("d/b.txt", "").write("d/a.txt", "").write("d/sub/c.txt", "");
+    p.write("d/b.txt", "")
+        .write("d/a.txt", "")
+        .write("d/sub/c.txt", "");
     std::fs::create_dir(p.path().join("conf")).unwrap();
     let loaded = p.load();
     assert_eq!(cmd_of(&loaded, "x"), "echo 2 3 a.txt b.txt c.txt");

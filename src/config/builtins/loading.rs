@@ -40,7 +40,9 @@ fn loading_module(b: &mut GlobalsBuilder) {
         eval.frozen_heap().add_reference(module.frozen_heap());
         let mut symbols = SmallMap::new();
         for name in module.names() {
-            let owned = module.get(name.as_str()).map_err(starlark::Error::new_other)?;
+            let owned = module
+                .get(name.as_str())
+                .map_err(starlark::Error::new_other)?;
             let mut frozen: Option<FrozenValue> = None;
             let _ = owned.map(|v| {
                 frozen = Some(v);
@@ -85,7 +87,10 @@ fn loading_module(b: &mut GlobalsBuilder) {
     ) -> anyhow::Result<NoneType> {
         let c = Collector::get(eval)?;
         if !(code.is_none() || code.unpack_i32() == Some(0)) {
-            let text = code.unpack_str().map(str::to_owned).unwrap_or_else(|| code.to_repr());
+            let text = code
+                .unpack_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| code.to_repr());
             c.output.borrow_mut().push(text);
         }
         c.exit_requested.set(true);

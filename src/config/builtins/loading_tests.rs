@@ -26,9 +26,17 @@ fn include_runs_the_file_once_for_its_side_effects() {
          include('sub/res.star')\n\
          local_resource('main', cmd='echo %s' % r)\n",
     );
-    p.write("sub/res.star", "local_resource('from-include', cmd='echo inc')\n");
+    p.write(
+        "sub/res.star",
+        "local_resource('from-include', cmd='echo inc')\n",
+    );
     let loaded = p.load();
-    let names: Vec<&str> = loaded.project.resources.iter().map(|r| r.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .project
+        .resources
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
     assert_eq!(names, ["from-include", "main"]);
     assert_eq!(cmd_of(&loaded, "main"), "echo None");
     assert!(has(&loaded.files_read, &p.path().join("sub/res.star")));
@@ -48,9 +56,18 @@ fn exit_keeps_resources_declared_before_it() {
          local_resource('after', cmd='echo 2')\n",
     );
     let loaded = p.load();
-    let names: Vec<&str> = loaded.project.resources.iter().map(|r| r.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .project
+        .resources
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
     assert_eq!(names, ["before"]);
-    assert!(loaded.output.iter().any(|l| l == "stopping early"), "{:?}", loaded.output);
+    assert!(
+        loaded.output.iter().any(|l| l == "stopping early"),
+        "{:?}",
+        loaded.output
+    );
 }
 
 #[test]

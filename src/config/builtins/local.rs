@@ -29,7 +29,11 @@ const TAIL_LINES: usize = 20;
 fn display(cmd: &Cmd) -> String {
     match cmd {
         Cmd::Shell(s) => s.clone(),
-        Cmd::Argv(argv) => argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
+        Cmd::Argv(argv) => argv
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -71,7 +75,10 @@ fn run(r: Run) -> anyhow::Result<Finished> {
         }
     };
     if !r.dir.is_dir() {
-        bail!("local({shown:?}): working directory {} does not exist", r.dir.display());
+        bail!(
+            "local({shown:?}): working directory {} does not exist",
+            r.dir.display()
+        );
     }
     command.current_dir(r.dir);
     for (k, v) in &r.overrides {
@@ -82,12 +89,19 @@ fn run(r: Run) -> anyhow::Result<Finished> {
     }
     command.envs(&r.env);
     command
-        .stdin(if r.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if r.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().map_err(|e| match (e.kind(), r.cmd) {
         (std::io::ErrorKind::NotFound, Cmd::Argv(argv)) => {
-            anyhow::anyhow!("local(): command not found: {:?} (is it installed and on $PATH?)", argv[0])
+            anyhow::anyhow!(
+                "local(): command not found: {:?} (is it installed and on $PATH?)",
+                argv[0]
+            )
         }
         (std::io::ErrorKind::NotFound, Cmd::Shell(_)) => {
             anyhow::anyhow!("local({shown:?}): cannot run `sh` (not found on $PATH)")
@@ -150,8 +164,16 @@ fn local_module(b: &mut GlobalsBuilder) {
         let Some(cmd) = cmd(Some(command), "local() command")? else {
             bail!("local() needs a non-empty command");
         };
-        let dir = if dir.is_empty() { current_dir(eval) } else { resolve(eval, dir) };
-        let stdin = if stdin.is_none() { None } else { Some(text_of(stdin, "local(stdin=)")?) };
+        let dir = if dir.is_empty() {
+            current_dir(eval)
+        } else {
+            resolve(eval, dir)
+        };
+        let stdin = if stdin.is_none() {
+            None
+        } else {
+            Some(text_of(stdin, "local(stdin=)")?)
+        };
         let shown = display(&cmd);
         if !echo_off {
             c.output.borrow_mut().push(format!("local: {shown}"));

@@ -10,9 +10,24 @@ fn local_returns_stdout_and_echoes_command_and_output() {
     );
     let loaded = p.load();
     assert_eq!(cmd_of(&loaded, "x"), "echo hi blob");
-    assert!(loaded.output.iter().any(|l| l == "local: echo hi; echo warn-line >&2"), "{:?}", loaded.output);
-    assert!(loaded.output.iter().any(|l| l.ends_with("hi")), "{:?}", loaded.output);
-    assert!(loaded.output.iter().any(|l| l.ends_with("warn-line")), "{:?}", loaded.output);
+    assert!(
+        loaded
+            .output
+            .iter()
+            .any(|l| l == "local: echo hi; echo warn-line >&2"),
+        "{:?}",
+        loaded.output
+    );
+    assert!(
+        loaded.output.iter().any(|l| l.ends_with("hi")),
+        "{:?}",
+        loaded.output
+    );
+    assert!(
+        loaded.output.iter().any(|l| l.ends_with("warn-line")),
+        "{:?}",
+        loaded.output
+    );
 }
 
 #[test]
@@ -34,14 +49,26 @@ fn argv_list_is_not_run_through_a_shell() {
     );
     let loaded = p.load();
     assert_eq!(cmd_of(&loaded, "x"), "echo a b|$HOME|");
-    assert!(loaded.output.iter().any(|l| l == "local: printf '%s|' 'a b' '$HOME'"), "{:?}", loaded.output);
+    assert!(
+        loaded
+            .output
+            .iter()
+            .any(|l| l == "local: printf '%s|' 'a b' '$HOME'"),
+        "{:?}",
+        loaded.output
+    );
 }
 
 #[test]
 fn failure_names_command_exit_code_and_stderr() {
     let p = Project::new("x = 1\ny = local('echo out; echo boom >&2; exit 3')\n");
     let f = p.fail();
-    assert_fails_at(&f, "command \"echo out; echo boom >&2; exit 3\" failed with exit code 3", 2, 5);
+    assert_fails_at(
+        &f,
+        "command \"echo out; echo boom >&2; exit 3\" failed with exit code 3",
+        2,
+        5,
+    );
     let text = f.error.to_string();
     assert!(text.contains("stderr:\nboom"), "{text}");
     assert!(text.contains("stdout:\nout"), "{text}");
@@ -50,7 +77,12 @@ fn failure_names_command_exit_code_and_stderr() {
 #[test]
 fn missing_program_is_a_clear_error() {
     let p = Project::new("local(['stilt-no-such-program-xyz', '--version'])\n");
-    assert_fails_at(&p.fail(), "command not found: \"stilt-no-such-program-xyz\"", 1, 1);
+    assert_fails_at(
+        &p.fail(),
+        "command not found: \"stilt-no-such-program-xyz\"",
+        1,
+        1,
+    );
     let p = Project::new("\nlocal('stilt-no-such-program-xyz')\n");
     assert_fails_at(&p.fail(), "exit code 127 (command not found)", 2, 1);
 }
@@ -66,7 +98,10 @@ fn env_dir_stdin_and_putenv_reach_the_command() {
     );
     p.write("sub/keep", "");
     let loaded = p.load();
-    assert_eq!(cmd_of(&loaded, "x"), "echo from-putenv from-env nohome sub piped");
+    assert_eq!(
+        cmd_of(&loaded, "x"),
+        "echo from-putenv from-env nohome sub piped"
+    );
 }
 
 #[test]

@@ -116,7 +116,9 @@ fn os_module(b: &mut GlobalsBuilder) {
         let c = Collector::get(eval)?;
         Ok(match c.getenv(key) {
             Some(v) => NoneOr::Other(v),
-            None => default.into_option().map_or(NoneOr::None, |d| NoneOr::Other(d.to_owned())),
+            None => default
+                .into_option()
+                .map_or(NoneOr::None, |d| NoneOr::Other(d.to_owned())),
         })
     }
 
@@ -129,7 +131,9 @@ fn os_module(b: &mut GlobalsBuilder) {
             bail!("os.putenv(): invalid environment variable name {key:?}");
         }
         let c = Collector::get(eval)?;
-        c.env_overrides.borrow_mut().insert(key.to_owned(), Some(value.to_owned()));
+        c.env_overrides
+            .borrow_mut()
+            .insert(key.to_owned(), Some(value.to_owned()));
         Ok(NoneType)
     }
 
@@ -145,7 +149,10 @@ fn os_module(b: &mut GlobalsBuilder) {
 
 #[starlark_module]
 fn path_module(b: &mut GlobalsBuilder) {
-    fn abspath<'v>(#[starlark(require = pos)] path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<String> {
+    fn abspath<'v>(
+        #[starlark(require = pos)] path: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<String> {
         Ok(string(&resolve(eval, path)))
     }
 
@@ -172,27 +179,44 @@ fn path_module(b: &mut GlobalsBuilder) {
     }
 
     /// Does not watch the path (Tilt #4062); use `watch_file` for that.
-    fn exists<'v>(#[starlark(require = pos)] path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<bool> {
+    fn exists<'v>(
+        #[starlark(require = pos)] path: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<bool> {
         Ok(resolve(eval, path).exists())
     }
 
-    fn isdir<'v>(#[starlark(require = pos)] path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<bool> {
+    fn isdir<'v>(
+        #[starlark(require = pos)] path: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<bool> {
         Ok(resolve(eval, path).is_dir())
     }
 
-    fn isfile<'v>(#[starlark(require = pos)] path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<bool> {
+    fn isfile<'v>(
+        #[starlark(require = pos)] path: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<bool> {
         Ok(resolve(eval, path).is_file())
     }
 
     fn join<'v>(#[starlark(args)] parts: UnpackTuple<&'v str>) -> anyhow::Result<String> {
-        let parts: Vec<&str> = parts.items.iter().copied().filter(|p| !p.is_empty()).collect();
+        let parts: Vec<&str> = parts
+            .items
+            .iter()
+            .copied()
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.is_empty() {
             return Ok(String::new());
         }
         Ok(go_clean(&parts.join("/")))
     }
 
-    fn realpath<'v>(#[starlark(require = pos)] path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<String> {
+    fn realpath<'v>(
+        #[starlark(require = pos)] path: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<String> {
         let abs = resolve(eval, path);
         std::fs::canonicalize(&abs)
             .map(|p| string(&p))
@@ -214,8 +238,15 @@ pub fn register(b: &mut GlobalsBuilder) {
         b.namespace("path", path_module);
     });
     b.namespace("sys", |b| {
-        b.set("argv", std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>());
-        let exe = std::env::current_exe().map(|p| string(&p)).unwrap_or_default();
+        b.set(
+            "argv",
+            std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+        );
+        let exe = std::env::current_exe()
+            .map(|p| string(&p))
+            .unwrap_or_default();
         b.set("executable", exe);
     });
     b.namespace("shlex", shlex_module);

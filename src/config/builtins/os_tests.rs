@@ -56,9 +56,13 @@ fn os_path_functions_resolve_against_the_tiltfile_dir() {
 
 #[test]
 fn getcwd_in_a_loaded_file_is_that_files_dir() {
-    let p = Project::new("load('lib/lib.star', 'where')\nlocal_resource('x', cmd='echo ' + where)\n");
+    let p =
+        Project::new("load('lib/lib.star', 'where')\nlocal_resource('x', cmd='echo ' + where)\n");
     p.write("lib/lib.star", "where = os.getcwd()\n");
-    assert_eq!(cmd_of(&p.load(), "x"), format!("echo {}", p.path().join("lib").display()));
+    assert_eq!(
+        cmd_of(&p.load(), "x"),
+        format!("echo {}", p.path().join("lib").display())
+    );
 }
 
 #[test]
@@ -76,7 +80,10 @@ fn getenv_putenv_unsetenv_and_environ() {
          local_resource('x', cmd='echo %s %s %s %s %s %s' % (a, b, c, d, e, f))\n",
     );
     assert_eq!(cmd_of(&p.load(), "x"), "echo dflt None v1 gone True nodict");
-    assert!(std::env::var("STILT_OS_T_SET").is_err(), "putenv must not leak into the process");
+    assert!(
+        std::env::var("STILT_OS_T_SET").is_err(),
+        "putenv must not leak into the process"
+    );
 }
 
 #[test]

@@ -57,7 +57,10 @@ pub(crate) fn inject(module: &Module<'_>, c: &Collector) -> anyhow::Result<()> {
     let mut environ = starlark::collections::SmallMap::new();
     for (k, v) in c.environ() {
         let key = heap.alloc(k);
-        environ.insert_hashed(key.get_hashed().map_err(|e| e.into_anyhow())?, heap.alloc(v));
+        environ.insert_hashed(
+            key.get_hashed().map_err(|e| e.into_anyhow())?,
+            heap.alloc(v),
+        );
     }
     let os = extended(
         "os",
@@ -69,7 +72,10 @@ pub(crate) fn inject(module: &Module<'_>, c: &Collector) -> anyhow::Result<()> {
         "config",
         vec![
             (CONFIG_MARKER.to_owned(), heap.alloc(c.subcommand.as_str())),
-            ("main_path".to_owned(), heap.alloc(path_string(&c.main_path))),
+            (
+                "main_path".to_owned(),
+                heap.alloc(path_string(&c.main_path)),
+            ),
             ("main_dir".to_owned(), heap.alloc(path_string(&c.main_dir))),
         ],
         heap,
