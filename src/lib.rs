@@ -6,11 +6,11 @@
 //! makes pure decisions over snapshots (what to run next and why the rest waits,
 //! the CI verdict) and spawns workers; views only read snapshots.
 
-pub mod model;
+pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod model;
 pub mod process;
 pub mod store;
-pub mod engine;
-pub mod watch;
-pub mod cli;
 pub mod views;
+pub mod watch;

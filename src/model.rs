@@ -24,6 +24,9 @@ pub struct Project {
     /// Resources in declaration order.
     pub resources: Vec<Resource>,
     pub settings: Settings,
+    /// Only these resources (and their deps) run; `None` = all. From `-- names`
+    /// without `config.parse()`, or `config.set_enabled_resources`.
+    pub enabled: Option<Vec<ResourceName>>,
 }
 
 impl Project {

@@ -44,6 +44,10 @@ fn render_project(p: &Project) -> String {
         "settings: max_parallel_updates={} use_gitignore={} watch_ignore={:?} ci_timeout={:?} readiness_timeout={:?}",
         st.max_parallel_updates, st.use_gitignore, st.watch_ignore, st.ci_timeout, st.ci_readiness_timeout
     );
+    if let Some(e) = &p.enabled {
+        let names: Vec<&str> = e.iter().map(|n| n.as_str()).collect();
+        let _ = writeln!(s, "enabled: {names:?}");
+    }
     for r in &p.resources {
         let _ = writeln!(s, "resource {}", r.name);
         let _ = writeln!(s, "  trigger_mode={:?} auto_init={} labels={:?}", r.trigger_mode, r.auto_init, r.labels);
@@ -99,4 +103,7 @@ golden! {
     error_fail_builtin,
     error_bad_trigger_mode,
     exit_keeps_earlier_resources,
+    enabled_resources_from_args("web"),
+    error_enable_unknown_resource("nope"),
+    config_parse_takes_args("--port", "9000", "extra"),
 }

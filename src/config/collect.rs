@@ -5,7 +5,7 @@
 //! builtins only get a shared reference to `eval.extra`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use starlark::any::ProvidesStaticType;
@@ -42,6 +42,10 @@ pub struct Collector {
     pub config: RefCell<ConfigArgs>,
     /// Set by `exit()`: evaluation stops early but successfully.
     pub exit_requested: Cell<bool>,
+    /// `os.putenv` (`Some`) and `os.unsetenv` (`None`): applied over the process
+    /// environment by `os.getenv`, `os.environ` and `local()`, so the Tiltfile never
+    /// mutates the real process environment.
+    pub env_overrides: RefCell<BTreeMap<String, Option<String>>>,
     /// Files being loaded right now, to report `load()` cycles.
     pub(crate) loading: RefCell<Vec<PathBuf>>,
     pub(crate) loaded: RefCell<HashMap<PathBuf, FrozenModule>>,
@@ -66,6 +70,7 @@ impl Collector {
             output: RefCell::default(),
             config: RefCell::default(),
             exit_requested: Cell::new(false),
+            env_overrides: RefCell::default(),
             loading: RefCell::default(),
             loaded: RefCell::default(),
         }
@@ -75,12 +80,36 @@ impl Collector {
     pub fn get<'a>(eval: &Evaluator<'_, 'a, '_>) -> anyhow::Result<&'a Collector> {
         eval.extra
             .and_then(|e| e.downcast_ref::<Collector>())
-            .ok_or_else(|| anyhow::anyhow!("internal error: Tiltfile evaluated without a collector"))
+            .ok_or_else(|| {
+                anyhow::anyhow!("internal error: Tiltfile evaluated without a collector")
+            })
     }
 
     /// Records that the evaluation depends on `path`: a change to it reloads the Tiltfile.
     pub fn record_read(&self, path: &Path) {
         self.files_read.borrow_mut().insert(path.to_path_buf());
+    }
+
+    /// An environment variable as the Tiltfile sees it (process env + overrides).
+    pub fn getenv(&self, key: &str) -> Option<String> {
+        match self.env_overrides.borrow().get(key) {
+            Some(v) => v.clone(),
+            None => std::env::var(key).ok(),
+        }
+    }
+
+    /// The whole environment as the Tiltfile sees it, sorted by name.
+    pub fn environ(&self) -> BTreeMap<String, String> {
+        let mut env: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        for (k, v) in self.env_overrides.borrow().iter() {
+            match v {
+                Some(v) => env.insert(k.clone(), v.clone()),
+                None => env.remove(k),
+            };
+        }
+        env
     }
 
     pub fn warn(&self, msg: impl Into<String>) {
@@ -91,10 +120,10 @@ impl Collector {
 /// The directory of the Tiltfile (main or loaded) whose code is calling the builtin:
 /// relative paths in a loaded file resolve against that file's directory, as in Tilt.
 pub fn current_dir(eval: &Evaluator<'_, '_, '_>) -> PathBuf {
-    if let Some(loc) = eval.call_stack_top_location() {
-        if let Some(dir) = Path::new(loc.filename()).parent() {
-            return dir.to_path_buf();
-        }
+    if let Some(loc) = eval.call_stack_top_location()
+        && let Some(dir) = Path::new(loc.filename()).parent()
+    {
+        return dir.to_path_buf();
     }
     eval.extra
         .and_then(|e| e.downcast_ref::<Collector>())
@@ -125,5 +154,6 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// Where the builtin being run was called from.
 pub fn call_site(eval: &Evaluator<'_, '_, '_>) -> Option<Location> {
-    eval.call_stack_top_location().map(|s| Location::from_span(&s))
+    eval.call_stack_top_location()
+        .map(|s| Location::from_span(&s))
 }

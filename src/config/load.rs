@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::collect::{Collector, normalize};
 use super::error::ConfigError;
 use super::loader::eval_file;
-use crate::model::{Project, Resource, topo_order};
+use crate::model::{Project, Resource, ResourceName, topo_order};
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -34,6 +34,8 @@ pub struct LoadFailure {
     pub output: Vec<String>,
 }
 
+// A failed load is rare and carries the files to watch; boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let path = absolute(&opts.tiltfile);
     let c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());
@@ -102,9 +104,41 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
             },
         });
     }
+    let enabled = enabled_resources(c, &resources)?;
     Ok(Project {
         tiltfile: path.to_path_buf(),
         resources,
         settings: c.settings.borrow().clone(),
+        enabled,
     })
+}
+
+/// The names to run with their `resource_deps`, or `None` for all. Without
+/// `config.parse()`, words after `--` name resources, as in Tilt.
+fn enabled_resources(c: &Collector, resources: &[Resource]) -> Result<Option<Vec<ResourceName>>, ConfigError> {
+    let cfg = c.config.borrow();
+    let names = match (&cfg.enabled_resources, cfg.parsed) {
+        (Some(list), _) => list.clone(),
+        (None, false) if !c.args.is_empty() => c.args.clone(),
+        _ => return Ok(None),
+    };
+    let mut out: Vec<ResourceName> = Vec::new();
+    let mut todo: Vec<String> = names;
+    while let Some(n) = todo.pop() {
+        let Some(r) = resources.iter().find(|r| r.name.as_str() == n) else {
+            let known: Vec<&str> = resources.iter().map(|r| r.name.as_str()).collect();
+            return Err(ConfigError::Eval {
+                rendered: format!(
+                    "error: no resource named {n:?} to enable (declared: {})",
+                    known.join(", ")
+                ),
+                location: None,
+            });
+        };
+        if !out.contains(&r.name) {
+            out.push(r.name.clone());
+            todo.extend(r.resource_deps.iter().map(|d| d.0.clone()));
+        }
+    }
+    Ok(Some(out))
 }

@@ -50,7 +50,12 @@ pub(crate) fn load_module(c: &Collector, dir: &Path, path: &str) -> starlark::Re
         return Ok(m.clone());
     }
     if c.loading.borrow().contains(&abs) {
-        let mut chain: Vec<String> = c.loading.borrow().iter().map(|p| p.display().to_string()).collect();
+        let mut chain: Vec<String> = c
+            .loading
+            .borrow()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         chain.push(abs.display().to_string());
         return Err(other(format!("load() cycle: {}", chain.join(" -> "))));
     }
@@ -81,6 +86,7 @@ pub(crate) fn eval_file(
     };
     let printer = PrintToCollector(c);
     Module::with_temp_heap(|module| {
+        super::builtins::per_eval::inject(&module, c).map_err(starlark::Error::new_other)?;
         {
             let mut eval = Evaluator::new(&module);
             eval.extra = Some(c);
@@ -90,7 +96,9 @@ pub(crate) fn eval_file(
             eval.eval_module(ast, globals())?;
         }
         if freeze {
-            Ok(Some(module.freeze_named(FrozenHeapName::User(Box::new(name)))?))
+            Ok(Some(
+                module.freeze_named(FrozenHeapName::User(Box::new(name)))?,
+            ))
         } else {
             Ok(None)
         }

@@ -158,6 +158,12 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
             }
             Some(r) => r,
         };
+        let mut r = r;
+        r.disabled = project.enabled.as_ref().is_some_and(|e| !e.contains(&name));
+        if r.disabled {
+            r.pending = None;
+            r.pending_since = None;
+        }
         next.insert(name, r);
     }
     state.order = project.resources.iter().map(|r| r.name.clone()).collect();

@@ -28,15 +28,18 @@ pub fn list_of_str(v: Value, what: &str) -> anyhow::Result<Vec<String>> {
     } else if let Some(t) = TupleRef::from_value(v) {
         t.content().to_vec()
     } else {
-        bail!("{what} must be a string or a list of strings, not {}", v.get_type());
+        bail!(
+            "{what} must be a string or a list of strings, not {}",
+            v.get_type()
+        );
     };
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            item.unpack_str().map(str::to_owned).with_context(|| {
-                format!("{what}[{i}] must be a string, not {}", item.get_type())
-            })
+            item.unpack_str()
+                .map(str::to_owned)
+                .with_context(|| format!("{what}[{i}] must be a string, not {}", item.get_type()))
         })
         .collect()
 }
@@ -66,7 +69,10 @@ pub fn str_dict(v: Option<Value>, what: &str) -> anyhow::Result<BTreeMap<String,
             let k = k
                 .unpack_str()
                 .with_context(|| format!("{what} keys must be strings, got {}", k.get_type()))?;
-            let val = val.unpack_str().map(str::to_owned).unwrap_or_else(|| val.to_str());
+            let val = val
+                .unpack_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| val.to_str());
             Ok((k.to_owned(), val))
         })
         .collect()
@@ -88,10 +94,12 @@ pub fn go_duration(s: &str) -> anyhow::Result<std::time::Duration> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(num_len);
-        let n: f64 = num
-            .parse()
-            .with_context(|| format!("invalid duration {s:?}: expected a number before the unit"))?;
-        let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+        let n: f64 = num.parse().with_context(|| {
+            format!("invalid duration {s:?}: expected a number before the unit")
+        })?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
         let (unit, next) = tail.split_at(unit_len);
         let secs = match unit {
             "h" => 3600.0,

@@ -48,15 +48,28 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
         if name.trim().is_empty() {
             bail!("local_resource() needs a non-empty name");
         }
-        if c.resources.borrow().iter().any(|r| r.value.name.as_str() == name) {
+        if c.resources
+            .borrow()
+            .iter()
+            .any(|r| r.value.name.as_str() == name)
+        {
             bail!("a resource named {name:?} is already declared");
         }
         let here = current_dir(eval);
-        let dir_of = |d: &str| if d.is_empty() { here.clone() } else { resolve(eval, d) };
+        let dir_of = |d: &str| {
+            if d.is_empty() {
+                here.clone()
+            } else {
+                resolve(eval, d)
+            }
+        };
         let spec = LocalSpec {
             cmd: self::cmd(Some(cmd), "cmd")?,
             serve_cmd: self::cmd(Some(serve_cmd), "serve_cmd")?,
-            deps: str_or_list(Some(deps), "deps")?.iter().map(|d| resolve(eval, d)).collect(),
+            deps: str_or_list(Some(deps), "deps")?
+                .iter()
+                .map(|d| resolve(eval, d))
+                .collect(),
             ignore: str_or_list(Some(ignore), "ignore")?,
             env: str_dict(Some(env), "env")?,
             serve_env: str_dict(Some(serve_env), "serve_env")?,
@@ -81,7 +94,10 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
             kind: ResourceKind::Local(spec),
         };
         let at = call_site(eval);
-        c.resources.borrow_mut().push(Declared { value: resource, at });
+        c.resources.borrow_mut().push(Declared {
+            value: resource,
+            at,
+        });
         Ok(NoneType)
     }
 }
@@ -108,7 +124,10 @@ fn links_arg(v: Value) -> anyhow::Result<Vec<Link>> {
 
 fn one_link(v: Value) -> anyhow::Result<Link> {
     if let Some(url) = v.unpack_str() {
-        return Ok(Link { url: url.to_owned(), name: None });
+        return Ok(Link {
+            url: url.to_owned(),
+            name: None,
+        });
     }
     let l = super::args::downcast::<LinkValue>(v, "links", "a url string or link(...)")?;
     Ok(l.link.clone())

@@ -26,7 +26,10 @@ pub fn trigger_mode_of(v: Value, c: &Collector) -> anyhow::Result<TriggerMode> {
     }
 }
 
-fn duration_setting(v: NoneOr<&str>, what: &str) -> anyhow::Result<Option<Option<std::time::Duration>>> {
+fn duration_setting(
+    v: NoneOr<&str>,
+    what: &str,
+) -> anyhow::Result<Option<Option<std::time::Duration>>> {
     match v.into_option() {
         None => Ok(None),
         Some(s) => {
@@ -62,7 +65,11 @@ fn settings_module(b: &mut GlobalsBuilder) {
         #[starlark(require = named)] k8s_server_side_apply: Option<Value<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let _ = (k8s_upsert_timeout_secs, suppress_unused_image_warnings, k8s_server_side_apply);
+        let _ = (
+            k8s_upsert_timeout_secs,
+            suppress_unused_image_warnings,
+            k8s_server_side_apply,
+        );
         let c = Collector::get(eval)?;
         if let Some(n) = max_parallel_updates {
             if n < 1 {
@@ -83,7 +90,8 @@ fn settings_module(b: &mut GlobalsBuilder) {
     ) -> anyhow::Result<NoneType> {
         let c = Collector::get(eval)?;
         let mut s = c.settings.borrow_mut();
-        s.watch_ignore.extend(str_or_list(ignore, "watch_settings(ignore=)")?);
+        s.watch_ignore
+            .extend(str_or_list(ignore, "watch_settings(ignore=)")?);
         if let Some(g) = use_gitignore {
             s.use_gitignore = g;
         }
@@ -136,7 +144,9 @@ fn settings_module(b: &mut GlobalsBuilder) {
     }
 
     /// A guard for Kubernetes contexts; harmless to accept while stilt has no Kubernetes target.
-    fn allow_k8s_contexts<'v>(#[starlark(require = pos)] _contexts: Value<'v>) -> anyhow::Result<NoneType> {
+    fn allow_k8s_contexts<'v>(
+        #[starlark(require = pos)] _contexts: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
         Ok(NoneType)
     }
 }

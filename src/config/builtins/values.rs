@@ -10,9 +10,7 @@ use starlark::starlark_module;
 use starlark::starlark_simple_value;
 use starlark::values::float::UnpackFloat;
 use starlark::values::none::NoneOr;
-use starlark::values::{
-    NoSerialize, ProvidesStaticType, StarlarkValue, Value, starlark_value,
-};
+use starlark::values::{NoSerialize, ProvidesStaticType, StarlarkValue, Value, starlark_value};
 
 use super::args::list_of_str;
 use crate::model::{Link, Probe, ProbeAction};
@@ -26,7 +24,12 @@ starlark_simple_value!(LinkValue);
 
 impl fmt::Display for LinkValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "link({:?}, {:?})", self.link.url, self.link.name.clone().unwrap_or_default())
+        write!(
+            f,
+            "link({:?}, {:?})",
+            self.link.url,
+            self.link.name.clone().unwrap_or_default()
+        )
     }
 }
 
@@ -107,7 +110,9 @@ fn values_module(b: &mut GlobalsBuilder) {
         })
     }
 
-    fn exec_action<'v>(#[starlark(require = pos)] command: Value<'v>) -> anyhow::Result<ProbeActionValue> {
+    fn exec_action<'v>(
+        #[starlark(require = pos)] command: Value<'v>,
+    ) -> anyhow::Result<ProbeActionValue> {
         let command = list_of_str(command, "exec_action command")?;
         if command.is_empty() {
             bail!("exec_action() needs a non-empty command list");
@@ -126,7 +131,11 @@ fn values_module(b: &mut GlobalsBuilder) {
         if scheme != "http" {
             bail!("http_get_action scheme {scheme:?} is not supported yet (only \"http\")");
         }
-        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
         Ok(ProbeActionValue {
             action: ProbeAction::HttpGet {
                 host: host.to_owned(),
@@ -149,6 +158,7 @@ fn values_module(b: &mut GlobalsBuilder) {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn probe<'v>(
         #[starlark(default = UnpackFloat(0f64))] initial_delay_secs: UnpackFloat,
         #[starlark(default = UnpackFloat(1f64))] timeout_secs: UnpackFloat,
