@@ -64,6 +64,8 @@ impl Fixture {
         }
     }
 
+    // The closure's signature is `LoadFn`'s, large `Err` and all.
+    #[allow(clippy::result_large_err)]
     fn deps(&self, load: Result<Project, String>) -> Deps {
         Deps {
             spawner: Arc::new(self.spawner.clone()),
@@ -126,10 +128,10 @@ struct Watcher {
 
 impl View for Watcher {
     fn update(&mut self, state: &EngineState, _decision: &Decision, _now: Instant) -> Option<i32> {
-        if (self.when)(state) {
-            if let Some(s) = self.signal.take() {
-                let _ = s.send(());
-            }
+        if (self.when)(state)
+            && let Some(s) = self.signal.take()
+        {
+            let _ = s.send(());
         }
         None
     }

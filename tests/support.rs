@@ -104,10 +104,14 @@ pub fn project(resources: impl IntoIterator<Item = Res>) -> Project {
     project_with(Settings::default(), resources)
 }
 
+// `Project` grows fields as features land (e.g. the enabled-resources list); the
+// update keeps this builder compiling and leaves them at "everything enabled".
+#[allow(clippy::needless_update)]
 pub fn project_with(settings: Settings, resources: impl IntoIterator<Item = Res>) -> Project {
     Project {
         tiltfile: PathBuf::from(TILTFILE),
         resources: resources.into_iter().map(Res::build).collect(),
         settings,
+        ..Project::default()
     }
 }
