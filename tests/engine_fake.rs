@@ -91,7 +91,15 @@ impl Fixture {
 
     /// `stilt ci` over `load`: the exit code and what the CI reporter printed.
     async fn ci(&self, load: Result<Project, String>) -> (i32, String) {
-        let mut view = CiView::new(Vec::new(), Instant::now(), Some(Some(CI_TIMEOUT)));
+        self.ci_with_timeout(load, CI_TIMEOUT).await
+    }
+
+    async fn ci_with_timeout(
+        &self,
+        load: Result<Project, String>,
+        timeout: Duration,
+    ) -> (i32, String) {
+        let mut view = CiView::new(Vec::new(), Instant::now(), Some(Some(timeout)));
         let engine = run(
             Self::opts("ci"),
             self.deps(load),
@@ -242,6 +250,29 @@ async fn a_dependent_is_spawned_only_after_its_dependency_is_ready() {
     let spawns = f.spawner.spawned();
     assert_eq!(spawns, ["migrate", "postgres", "build-web"]);
     assert_eq!(f.events().last(), Some(&stopped("postgres")));
+}
+
+#[tokio::test]
+async fn ci_times_out_and_stops_a_cmd_that_never_ends() {
+    let f = Fixture::new().serves("sleep-forever");
+    let p = project([
+        local("stuck").cmd("sleep-forever"),
+        local("next").cmd("next"),
+    ]);
+    let (code, out) = f.ci_with_timeout(Ok(p), Duration::from_millis(300)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "ERROR: timed out after 300ms\n  \
+             stuck                    running\n  \
+             next                     queued: local resources run one at a time (stuck is running)"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        f.events(),
+        [spawned("sleep-forever"), stopped("sleep-forever")]
+    );
 }
 
 #[tokio::test]
