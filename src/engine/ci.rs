@@ -35,15 +35,15 @@ pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: I
         if let Some(e) = r.error() {
             return Verdict::Failure(format!("{} failed: {e}", r.name()));
         }
-        if let (Some(since), Some(limit)) = (r.not_ready_since, limits.readiness_timeout) {
-            if now.saturating_duration_since(since) > limit {
-                return Verdict::Failure(format!(
-                    "{} not ready after {}: {}",
-                    r.name(),
-                    human(limit),
-                    status(r, decision)
-                ));
-            }
+        if let (Some(since), Some(limit)) = (r.not_ready_since, limits.readiness_timeout)
+            && now.saturating_duration_since(since) > limit
+        {
+            return Verdict::Failure(format!(
+                "{} not ready after {}: {}",
+                r.name(),
+                human(limit),
+                status(r, decision)
+            ));
         }
     }
     if state.ordered().filter(|r| counts(r)).all(done) {
@@ -64,7 +64,8 @@ fn timed_out(state: &EngineState, d: &Decision, limits: &Limits, now: Instant) -
 
 /// Resources the verdict waits for: enabled, and not skipped by auto_init=False.
 fn counts(r: &ResourceState) -> bool {
-    !r.disabled && !(r.update == UpdatePhase::Idle && r.pending.is_none() && !r.spec.auto_init)
+    let never_triggered = r.update == UpdatePhase::Idle && r.pending.is_none() && !r.spec.auto_init;
+    !r.disabled && !never_triggered
 }
 
 fn done(r: &ResourceState) -> bool {
@@ -115,7 +116,7 @@ fn human(d: Duration) -> String {
     match s {
         0 => format!("{}ms", d.as_millis()),
         1..=119 => format!("{s}s"),
-        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ if s.is_multiple_of(60) => format!("{}m", s / 60),
         _ => format!("{}m{}s", s / 60, s % 60),
     }
 }

@@ -145,6 +145,8 @@ impl Effects {
         if decision.start.is_empty() { decision } else { schedule(state) }
     }
 
+    // The load closure returns `LoadFailure` by value, as `config::load` does.
+    #[allow(clippy::result_large_err)]
     fn maybe_load(&mut self, state: &mut EngineState) {
         if !state.tiltfile.reload_requested || state.tiltfile.loading {
             return;

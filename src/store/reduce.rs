@@ -97,16 +97,16 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             }
         }
         Action::ProbeResult { resource, generation, ready } => {
-            if let Some(r) = current_serve(state, &resource, generation) {
-                if let ServePhase::Running { ready: was, since, .. } = &mut r.serve {
-                    let changed = *was != ready;
-                    *was = ready;
-                    let since = *since;
-                    settle_readiness(r, since);
-                    if changed {
-                        let msg = if ready { "readiness probe passed" } else { "readiness probe failing" };
-                        system_log(state, &resource, msg.to_owned());
-                    }
+            if let Some(r) = current_serve(state, &resource, generation)
+                && let ServePhase::Running { ready: was, since, .. } = &mut r.serve
+            {
+                let changed = *was != ready;
+                *was = ready;
+                let since = *since;
+                settle_readiness(r, since);
+                if changed {
+                    let msg = if ready { "readiness probe passed" } else { "readiness probe failing" };
+                    system_log(state, &resource, msg.to_owned());
                 }
             }
         }
