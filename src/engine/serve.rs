@@ -16,6 +16,9 @@ use crate::model::{Probe, ResourceName};
 use crate::process::{Child, ProcSpec, Spawner};
 use crate::store::Action;
 
+/// How long a new server must stay up before it counts as started.
+const SETTLE: Duration = Duration::from_millis(50);
+
 #[derive(Debug)]
 pub enum ServeCmd {
     /// Stop the current server (if any), then start this one. Dropping the
@@ -45,7 +48,7 @@ pub async fn serve_worker(
                 }
                 match cmd {
                     Some(ServeCmd::Start { generation, spec, probe }) => {
-                        current = start(&name, generation, &spec, probe, &spawner, &tx);
+                        current = start(&name, generation, &spec, probe, &spawner, &tx).await;
                     }
                     None => return,
                 }
@@ -77,7 +80,7 @@ async fn wait(current: &mut Option<Current>) -> Result<crate::process::Exit, Str
     }
 }
 
-fn start(
+async fn start(
     name: &ResourceName,
     generation: u64,
     spec: &ProcSpec,
@@ -98,7 +101,15 @@ fn start(
             });
             None
         }
-        Ok(child) => {
+        Ok(mut child) => {
+            // A server that dies at once must not be seen as running, even for a
+            // moment: `ci` would call it ready and succeed.
+            if let Ok(r) = tokio::time::timeout(SETTLE, child.wait()).await {
+                let exit = r.map_err(|e| e.to_string());
+                let error = Some(format!("serve_cmd exited unexpectedly ({})", exit_text(&exit)));
+                let _ = tx.send(Action::ServeExited { resource: name.clone(), generation, exit: exit.ok(), error });
+                return None;
+            }
             let _ = tx.send(Action::ServeStarted {
                 resource: name.clone(),
                 generation,
