@@ -7,3 +7,4 @@
 //! the CI verdict) and spawns workers; views only read snapshots.
 
 pub mod model;
+pub mod watch;

@@ -114,7 +114,10 @@ mod tests {
         let rs = [res("a", &["nope"])];
         assert_eq!(
             topo_order(&rs).unwrap_err(),
-            GraphError::UnknownDep { resource: "a".into(), missing: "nope".into() }
+            GraphError::UnknownDep {
+                resource: "a".into(),
+                missing: "nope".into()
+            }
         );
     }
 }

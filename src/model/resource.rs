@@ -129,7 +129,17 @@ pub struct Probe {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeAction {
-    Exec { command: Vec<String> },
-    HttpGet { host: String, port: u16, path: String, scheme: String },
-    TcpSocket { host: String, port: u16 },
+    Exec {
+        command: Vec<String>,
+    },
+    HttpGet {
+        host: String,
+        port: u16,
+        path: String,
+        scheme: String,
+    },
+    TcpSocket {
+        host: String,
+        port: u16,
+    },
 }
