@@ -334,20 +334,23 @@ impl PathFilter {
     ///
     /// The path itself is matched as a file (no stat: it may be deleted), so a
     /// dir-only pattern `out/` matches `out/x` but not the bare path `out`.
-    /// Paths outside base_dir are matched by file name only (`*.pyc` applies,
-    /// anchored patterns cannot); this also avoids `ignore`'s panic there.
+    /// Paths outside base_dir are matched whole, so unanchored patterns (`*.pyc`)
+    /// apply and anchored ones (`/gen`) cannot; `ignore`'s panicking
+    /// `matched_path_or_any_parents` is never used.
     pub fn matches(&self, path: &Path) -> bool {
         if self.rules.is_empty() {
             return false;
         }
-        let Ok(rel) = path.strip_prefix(&self.base_dir) else {
-            let name = path.file_name().map(Path::new);
-            return name.is_some_and(|n| self.rules.matched(n, false).is_ignore());
+        let (mut current, rel) = match path.strip_prefix(&self.base_dir) {
+            Ok(rel) => (self.base_dir.clone(), rel),
+            Err(_) => (PathBuf::new(), path),
         };
         let parts: Vec<_> = rel.components().collect();
-        let mut current = self.base_dir.clone();
         for (i, part) in parts.iter().enumerate() {
             current.push(part);
+            if !matches!(part, std::path::Component::Normal(_)) {
+                continue;
+            }
             let is_leaf = i + 1 == parts.len();
             match self.rules.matched(&current, !is_leaf) {
                 Match::Ignore(_) => return true,
