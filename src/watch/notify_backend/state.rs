@@ -54,9 +54,12 @@ impl State {
 
     pub(super) fn configure(
         &mut self,
-        cfg: WatchConfig,
+        mut cfg: WatchConfig,
         handler_tx: &Sender<Msg>,
     ) -> Result<(), WatchError> {
+        // Lexical clean-up (`a/./b`, trailing `/`) so reported paths compare as written.
+        cfg.roots = cfg.roots.iter().map(|r| r.components().collect()).collect();
+        cfg.base_dir = cfg.base_dir.components().collect();
         if self.watcher.is_none() {
             let watcher = notify::recommended_watcher(forward(handler_tx.clone()))
                 .map_err(|source| WatchError::Start { source })?;
