@@ -19,6 +19,9 @@ use crate::watch::error::{is_watch_limit, read_watch_limit};
 use crate::watch::walk::walk;
 use crate::watch::{Debouncer, IgnoreRules, WatchConfig, WatchError, WatchEvent};
 
+#[cfg(test)]
+mod tests;
+
 pub(super) struct State {
     out: UnboundedSender<WatchEvent>,
     watcher: Option<RecommendedWatcher>,
