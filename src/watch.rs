@@ -16,7 +16,15 @@
 //!   whose parent is missing too is skipped without error until the next
 //!   `configure` with a different config or a rescan;
 //! - on queue overflow the watcher re-walks, emits `WatchError::EventsDropped`
-//!   AND reports every root as changed, so nothing is silently missed.
+//!   AND reports every root as changed, so nothing is silently missed;
+//! - a batch containing a `.gitignore` (or the base `.tiltignore`) makes the
+//!   watcher re-read its rules and diff its watches when the batch is sent;
+//! - hitting the inotify limit is `WatchError::WatchLimit`: returned by
+//!   `configure`, or sent as `WatchEvent::Error` for directories created later.
+//!
+//! Not handled: a watched directory that is deleted and re-created while its
+//! parent is not watched (e.g. the parent of a file root) is picked up again
+//! only by the next `configure` with a changed config, or a rescan.
 
 pub mod debounce;
 mod error;
