@@ -27,15 +27,26 @@ impl Fixture {
 
     fn stilt(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_stilt"));
-        c.args(args).current_dir(self.dir.path()).stdin(Stdio::null());
+        c.args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
         c
     }
 
     /// Runs `stilt ARGS` to completion (killed after 60 s so a hang fails the test).
     fn run(&self, args: &[&str]) -> (i32, String) {
-        let child = self.stilt(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn stilt");
+        let child = self
+            .stilt(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn stilt");
         let out = wait_output(child, Duration::from_secs(60));
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         (out.status.code().unwrap_or(-1), text)
     }
 }
@@ -49,7 +60,12 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
-    panic!("stilt did not exit within {limit:?}: {:?}", child.wait_with_output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()));
+    panic!(
+        "stilt did not exit within {limit:?}: {:?}",
+        child
+            .wait_with_output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    );
 }
 
 fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
@@ -66,7 +82,7 @@ fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 fn alive(pid: i32) -> bool {
     // A zombie is dead for our purpose: check its state, not only that /proc has it.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"))
+        .map(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
         .unwrap_or(false)
 }
 
@@ -91,16 +107,24 @@ local_resource("later", cmd="echo never", auto_init=False)
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("build │ building"), "{out}");
     assert!(out.contains("SUCCESS: all resources are ready"), "{out}");
-    assert!(out.contains("later") && out.contains("skipped (auto_init=False"), "{out}");
+    assert!(
+        out.contains("later") && out.contains("skipped (auto_init=False"),
+        "{out}"
+    );
 }
 
 #[test]
 fn ci_exits_one_at_the_first_failure_and_names_it() {
-    let f = Fixture::new("local_resource('ok', 'true')\nlocal_resource('broken', 'echo boom >&2; exit 3')\n");
+    let f = Fixture::new(
+        "local_resource('ok', 'true')\nlocal_resource('broken', 'echo boom >&2; exit 3')\n",
+    );
     let (code, out) = f.run(&["ci"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("broken │ boom"), "{out}");
-    assert!(out.contains("ERROR: broken failed: cmd exit code 3"), "{out}");
+    assert!(
+        out.contains("ERROR: broken failed: cmd exit code 3"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -114,8 +138,14 @@ local_resource("web", cmd="true", resource_deps=["db"])
     let (code, out) = f.run(&["ci", "--timeout", "1s"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("ERROR: timed out after 1s"), "{out}");
-    assert!(out.contains("db") && out.contains("not ready: readiness probe has not passed"), "{out}");
-    assert!(out.contains("web") && out.contains("waiting on db"), "{out}");
+    assert!(
+        out.contains("db") && out.contains("not ready: readiness probe has not passed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("web") && out.contains("waiting on db"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -123,7 +153,10 @@ fn ci_fails_when_a_serve_cmd_exits() {
     let f = Fixture::new("local_resource('srv', serve_cmd='echo starting; exit 4')\n");
     let (code, out) = f.run(&["ci", "--timeout", "20s"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("srv failed: serve_cmd exited unexpectedly (exit code 4)"), "{out}");
+    assert!(
+        out.contains("srv failed: serve_cmd exited unexpectedly (exit code 4)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -131,12 +164,17 @@ fn ci_reports_a_command_that_is_not_found() {
     let f = Fixture::new("local_resource('x', cmd=['definitely-not-a-program-xyz'])\n");
     let (code, out) = f.run(&["ci"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("command not found: \"definitely-not-a-program-xyz\""), "{out}");
+    assert!(
+        out.contains("command not found: \"definitely-not-a-program-xyz\""),
+        "{out}"
+    );
 }
 
 #[test]
 fn a_broken_tiltfile_fails_with_file_line_and_column() {
-    let f = Fixture::new("local_resource('a', 'true')\nlocal_resource('b', 'true', resource_deps=['a'],)\nlocal_resource('c' 'x')\n");
+    let f = Fixture::new(
+        "local_resource('a', 'true')\nlocal_resource('b', 'true', resource_deps=['a'],)\nlocal_resource('c' 'x')\n",
+    );
     let (code, out) = f.run(&["ci"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("Tiltfile:3:"), "{out}");
@@ -148,7 +186,10 @@ fn a_missing_tiltfile_is_named() {
     let f = Fixture::new("");
     let (code, out) = f.run(&["ci", "-f", "nope/Tiltfile"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("cannot read Tiltfile") && out.contains("nope/Tiltfile"), "{out}");
+    assert!(
+        out.contains("cannot read Tiltfile") && out.contains("nope/Tiltfile"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -164,37 +205,74 @@ local_resource("after", cmd="sleep 0.3", resource_deps=["srv"])
     assert_eq!(code, 0, "{out}");
     let pids = read_pids(&f.path("pids"));
     assert_eq!(pids.len(), 2, "{out}");
-    assert!(wait_for(Duration::from_secs(10), || pids.iter().all(|p| !alive(*p))), "left behind: {pids:?}");
+    assert!(
+        wait_for(Duration::from_secs(10), || pids.iter().all(|p| !alive(*p))),
+        "left behind: {pids:?}"
+    );
 }
 
 #[test]
 fn up_stops_every_process_on_interrupt() {
-    let f = Fixture::new(r#"local_resource("srv", serve_cmd="trap '' TERM; sleep 300 & echo $! >> pids; echo $$ >> pids; wait")"#);
-    let child = f.stilt(&["up", "--stream"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let f = Fixture::new(
+        r#"local_resource("srv", serve_cmd="trap '' TERM; sleep 300 & echo $! >> pids; echo $$ >> pids; wait")"#,
+    );
+    let child = f
+        .stilt(&["up", "--stream"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let pids_file = f.path("pids");
-    assert!(wait_for(Duration::from_secs(20), || read_pids(&pids_file).len() == 2), "server never started");
+    assert!(
+        wait_for(Duration::from_secs(20), || read_pids(&pids_file).len() == 2),
+        "server never started"
+    );
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal");
     let out = wait_output(child, Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(0));
     let pids = read_pids(&pids_file);
     // The server ignores TERM: stilt must fall back to KILL after the grace period.
-    assert!(wait_for(Duration::from_secs(10), || pids.iter().all(|p| !alive(*p))), "left behind: {pids:?}");
+    assert!(
+        wait_for(Duration::from_secs(10), || pids.iter().all(|p| !alive(*p))),
+        "left behind: {pids:?}"
+    );
 }
 
 #[test]
 fn up_reruns_a_resource_when_its_deps_change_and_says_why() {
-    let f = Fixture::new("local_resource('gen', cmd='cat src/input.txt >> out.txt', deps=['src'])\n");
+    let f =
+        Fixture::new("local_resource('gen', cmd='cat src/input.txt >> out.txt', deps=['src'])\n");
     std::fs::create_dir(f.path("src")).expect("mkdir");
     f.write("src/input.txt", "one\n");
-    let child = f.stilt(&["up", "--stream"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let child = f
+        .stilt(&["up", "--stream"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let out_file = f.path("out.txt");
-    let lines = |p: &Path| std::fs::read_to_string(p).unwrap_or_default().lines().count();
-    assert!(wait_for(Duration::from_secs(20), || lines(&out_file) == 1), "initial run did not happen");
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), || lines(&out_file) == 1),
+        "initial run did not happen"
+    );
     std::thread::sleep(Duration::from_millis(300));
     f.write("src/input.txt", "two\n");
-    assert!(wait_for(Duration::from_secs(20), || lines(&out_file) == 2), "change did not re-run the resource");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).expect("signal");
+    assert!(
+        wait_for(Duration::from_secs(20), || lines(&out_file) == 2),
+        "change did not re-run the resource"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal");
     let out = wait_output(child, Duration::from_secs(30));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1 file changed: src/input.txt"), "{text}");
@@ -203,19 +281,48 @@ fn up_reruns_a_resource_when_its_deps_change_and_says_why() {
 #[test]
 fn up_keeps_the_last_good_config_when_a_reload_breaks() {
     let f = Fixture::new("local_resource('srv', serve_cmd='echo $$ > pid; exec sleep 300')\n");
-    let child = f.stilt(&["up", "--stream"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    assert!(wait_for(Duration::from_secs(20), || !read_pids(&f.path("pid")).is_empty()), "server never started");
+    let child = f
+        .stilt(&["up", "--stream"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_for(Duration::from_secs(20), || !read_pids(&f.path("pid"))
+            .is_empty()),
+        "server never started"
+    );
     let first = read_pids(&f.path("pid"))[0];
     std::thread::sleep(Duration::from_millis(300));
-    f.write("Tiltfile", "local_resource('srv', serve_cmd='echo $$ > pid; exec sleep 300'\n");
+    f.write(
+        "Tiltfile",
+        "local_resource('srv', serve_cmd='echo $$ > pid; exec sleep 300'\n",
+    );
     std::thread::sleep(Duration::from_secs(2));
-    assert!(alive(first), "the server of the last good config must keep running");
-    assert_eq!(read_pids(&f.path("pid")), vec![first], "a broken reload must not restart anything");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).expect("signal");
+    assert!(
+        alive(first),
+        "the server of the last good config must keep running"
+    );
+    assert_eq!(
+        read_pids(&f.path("pid")),
+        vec![first],
+        "a broken reload must not restart anything"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal");
     let out = wait_output(child, Duration::from_secs(30));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Tiltfile error:") && text.contains("Tiltfile:1:"), "{text}");
-    assert!(wait_for(Duration::from_secs(10), || !alive(first)), "server left running after exit");
+    assert!(
+        text.contains("Tiltfile error:") && text.contains("Tiltfile:1:"),
+        "{text}"
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || !alive(first)),
+        "server left running after exit"
+    );
 }
 
 #[test]

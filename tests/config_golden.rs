@@ -42,7 +42,11 @@ fn render_project(p: &Project) -> String {
     let _ = writeln!(
         s,
         "settings: max_parallel_updates={} use_gitignore={} watch_ignore={:?} ci_timeout={:?} readiness_timeout={:?}",
-        st.max_parallel_updates, st.use_gitignore, st.watch_ignore, st.ci_timeout, st.ci_readiness_timeout
+        st.max_parallel_updates,
+        st.use_gitignore,
+        st.watch_ignore,
+        st.ci_timeout,
+        st.ci_readiness_timeout
     );
     if let Some(e) = &p.enabled {
         let names: Vec<&str> = e.iter().map(|n| n.as_str()).collect();
@@ -50,7 +54,11 @@ fn render_project(p: &Project) -> String {
     }
     for r in &p.resources {
         let _ = writeln!(s, "resource {}", r.name);
-        let _ = writeln!(s, "  trigger_mode={:?} auto_init={} labels={:?}", r.trigger_mode, r.auto_init, r.labels);
+        let _ = writeln!(
+            s,
+            "  trigger_mode={:?} auto_init={} labels={:?}",
+            r.trigger_mode, r.auto_init, r.labels
+        );
         let deps: Vec<&str> = r.resource_deps.iter().map(|d| d.as_str()).collect();
         let _ = writeln!(s, "  resource_deps={deps:?}");
         for l in &r.links {
@@ -60,8 +68,17 @@ fn render_project(p: &Project) -> String {
         let _ = writeln!(s, "  cmd={:?}", l.cmd);
         let _ = writeln!(s, "  serve_cmd={:?}", l.serve_cmd);
         let _ = writeln!(s, "  deps={:?} ignore={:?}", l.deps, l.ignore);
-        let _ = writeln!(s, "  dir={} serve_dir={}", l.dir.display(), l.serve_dir.display());
-        let _ = writeln!(s, "  env={:?} serve_env={:?} allow_parallel={}", l.env, l.serve_env, l.allow_parallel);
+        let _ = writeln!(
+            s,
+            "  dir={} serve_dir={}",
+            l.dir.display(),
+            l.serve_dir.display()
+        );
+        let _ = writeln!(
+            s,
+            "  env={:?} serve_env={:?} allow_parallel={}",
+            l.env, l.serve_env, l.allow_parallel
+        );
         if let Some(p) = &l.readiness_probe {
             let _ = writeln!(s, "  probe={p:?}");
         }
@@ -76,9 +93,18 @@ fn check(name: &str, args: &[&str]) {
         std::fs::write(&path, &got).expect("write golden");
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing {}: run with STILT_REGENERATE_GOLDEN=1", path.display()));
-    assert_eq!(got, want, "{name}: evaluation result differs from {}", path.display());
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing {}: run with STILT_REGENERATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        got,
+        want,
+        "{name}: evaluation result differs from {}",
+        path.display()
+    );
 }
 
 macro_rules! golden {
@@ -106,4 +132,5 @@ golden! {
     enabled_resources_from_args("web"),
     error_enable_unknown_resource("nope"),
     config_parse_takes_args("--port", "9000", "extra"),
+    error_bad_ignore_pattern,
 }

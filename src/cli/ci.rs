@@ -9,7 +9,11 @@ use crate::process::real::RealSpawner;
 use crate::views::ci::CiView;
 
 pub async fn ci(args: CiArgs) -> i32 {
-    let deps = Deps { spawner: Arc::new(RealSpawner), watch: None, load: Arc::new(crate::config::load) };
+    let deps = Deps {
+        spawner: Arc::new(RealSpawner),
+        watch: None,
+        load: Arc::new(crate::config::load),
+    };
     let opts = EngineOptions {
         tiltfile: args.common.file,
         args: args.common.args,

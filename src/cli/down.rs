@@ -8,14 +8,20 @@ use super::CommonArgs;
 use crate::config::{LoadOptions, load};
 
 pub fn down(args: CommonArgs) -> i32 {
-    let opts = LoadOptions { tiltfile: args.file, args: args.args, subcommand: "down".into() };
+    let opts = LoadOptions {
+        tiltfile: args.file,
+        args: args.args,
+        subcommand: "down".into(),
+    };
     match load(&opts) {
         Ok(loaded) => {
             for line in &loaded.output {
                 println!("{line}");
             }
             let n = loaded.project.resources.len();
-            println!("stilt down: {n} local resource(s); their processes stop with `stilt up`, nothing else to remove");
+            println!(
+                "stilt down: {n} local resource(s); their processes stop with `stilt up`, nothing else to remove"
+            );
             0
         }
         Err(f) => {

@@ -76,5 +76,8 @@ impl ConfigError {
 fn snippet(message: &str, at: &Location) -> String {
     let n = at.line.to_string();
     let pad = " ".repeat(n.len());
-    format!("error: {message}\n --> {at}\n{pad} |\n{n} | {}\n{pad} |", at.source_line)
+    format!(
+        "error: {message}\n --> {at}\n{pad} |\n{n} | {}\n{pad} |",
+        at.source_line
+    )
 }

@@ -115,7 +115,10 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
 
 /// The names to run with their `resource_deps`, or `None` for all. Without
 /// `config.parse()`, words after `--` name resources, as in Tilt.
-fn enabled_resources(c: &Collector, resources: &[Resource]) -> Result<Option<Vec<ResourceName>>, ConfigError> {
+fn enabled_resources(
+    c: &Collector,
+    resources: &[Resource],
+) -> Result<Option<Vec<ResourceName>>, ConfigError> {
     let cfg = c.config.borrow();
     let names = match (&cfg.enabled_resources, cfg.parsed) {
         (Some(list), _) => list.clone(),

@@ -95,13 +95,19 @@ pub fn status(r: &ResourceState, d: &Decision) -> String {
     }
     if let Some(h) = d.hold_of(r.name().as_str()) {
         return match h {
-            Hold::WaitingOnDeps(_) | Hold::SerialLocal { .. } | Hold::MaxParallel { .. } => h.to_string(),
+            Hold::WaitingOnDeps(_) | Hold::SerialLocal { .. } | Hold::MaxParallel { .. } => {
+                h.to_string()
+            }
             other => format!("waiting: {other}"),
         };
     }
     match &r.serve {
-        ServePhase::Running { ready: false, .. } => "not ready: readiness probe has not passed".into(),
-        ServePhase::Starting { .. } | ServePhase::NotStarted if done_cmd(r) => "not ready: serve_cmd starting".into(),
+        ServePhase::Running { ready: false, .. } => {
+            "not ready: readiness probe has not passed".into()
+        }
+        ServePhase::Starting { .. } | ServePhase::NotStarted if done_cmd(r) => {
+            "not ready: serve_cmd starting".into()
+        }
         _ if r.is_ready() => "ok".into(),
         _ => "pending".into(),
     }

@@ -26,7 +26,11 @@ pub async fn run_local(
     let outcome = match &job.spec.cmd {
         None => RunOutcome::Succeeded,
         Some(cmd) => {
-            let spec = ProcSpec { argv: cmd.argv(), dir: job.spec.dir.clone(), env: job.spec.env.clone() };
+            let spec = ProcSpec {
+                argv: cmd.argv(),
+                dir: job.spec.dir.clone(),
+                env: job.spec.env.clone(),
+            };
             let (out_tx, mut out_rx) = output::channel();
             match spawner.spawn(&spec, out_tx) {
                 Err(e) => RunOutcome::Failed(e.to_string()),
@@ -49,7 +53,12 @@ pub async fn run_local(
             }
         }
     };
-    let _ = tx.send(Action::RunFinished { resource: job.name, run: job.run, outcome, at: Instant::now() });
+    let _ = tx.send(Action::RunFinished {
+        resource: job.name,
+        run: job.run,
+        outcome,
+        at: Instant::now(),
+    });
 }
 
 /// Output already produced, then what arrives during the bounded drain.

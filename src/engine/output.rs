@@ -12,7 +12,10 @@ use crate::store::Action;
 /// hold the pipe open forever, so draining is bounded.
 const DRAIN: Duration = Duration::from_millis(100);
 
-pub fn channel() -> (mpsc::UnboundedSender<OutputLine>, mpsc::UnboundedReceiver<OutputLine>) {
+pub fn channel() -> (
+    mpsc::UnboundedSender<OutputLine>,
+    mpsc::UnboundedReceiver<OutputLine>,
+) {
     mpsc::unbounded_channel()
 }
 
@@ -23,7 +26,11 @@ pub async fn forward(
     tx: mpsc::UnboundedSender<Action>,
 ) {
     while let Some((stream, text)) = rx.recv().await {
-        let _ = tx.send(Action::Log { resource: Some(name.clone()), stream, text });
+        let _ = tx.send(Action::Log {
+            resource: Some(name.clone()),
+            stream,
+            text,
+        });
     }
 }
 
@@ -35,6 +42,10 @@ pub async fn drain(
 ) {
     let deadline = tokio::time::Instant::now() + DRAIN;
     while let Ok(Some((stream, text))) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let _ = tx.send(Action::Log { resource: Some(name.clone()), stream, text });
+        let _ = tx.send(Action::Log {
+            resource: Some(name.clone()),
+            stream,
+            text,
+        });
     }
 }

@@ -1,6 +1,5 @@
 //! Readiness probes for `serve_cmd`: exec, HTTP GET and TCP, with Tilt's thresholds.
 
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -18,7 +17,12 @@ pub struct Thresholds {
 
 impl Thresholds {
     /// Records one result; returns the new readiness when it changed.
-    pub fn record(&mut self, ok: bool, success_threshold: u32, failure_threshold: u32) -> Option<bool> {
+    pub fn record(
+        &mut self,
+        ok: bool,
+        success_threshold: u32,
+        failure_threshold: u32,
+    ) -> Option<bool> {
         if ok {
             self.successes += 1;
             self.failures = 0;
@@ -38,13 +42,25 @@ impl Thresholds {
     }
 }
 
-pub async fn run(name: ResourceName, generation: u64, probe: Probe, tx: mpsc::UnboundedSender<Action>) {
+pub async fn run(
+    name: ResourceName,
+    generation: u64,
+    probe: Probe,
+    tx: mpsc::UnboundedSender<Action>,
+) {
     tokio::time::sleep(probe.initial_delay).await;
     let mut t = Thresholds::default();
     loop {
-        let ok = matches!(tokio::time::timeout(probe.timeout, check(&probe.action)).await, Ok(true));
+        let ok = matches!(
+            tokio::time::timeout(probe.timeout, check(&probe.action)).await,
+            Ok(true)
+        );
         if let Some(ready) = t.record(ok, probe.success_threshold, probe.failure_threshold) {
-            let sent = tx.send(Action::ProbeResult { resource: name.clone(), generation, ready });
+            let sent = tx.send(Action::ProbeResult {
+                resource: name.clone(),
+                generation,
+                ready,
+            });
             if sent.is_err() {
                 return;
             }
@@ -55,8 +71,12 @@ pub async fn run(name: ResourceName, generation: u64, probe: Probe, tx: mpsc::Un
 
 async fn check(action: &ProbeAction) -> bool {
     match action {
-        ProbeAction::TcpSocket { host, port } => TcpStream::connect((host.as_str(), *port)).await.is_ok(),
-        ProbeAction::HttpGet { host, port, path, .. } => http_ok(host, *port, path).await,
+        ProbeAction::TcpSocket { host, port } => {
+            TcpStream::connect((host.as_str(), *port)).await.is_ok()
+        }
+        ProbeAction::HttpGet {
+            host, port, path, ..
+        } => http_ok(host, *port, path).await,
         ProbeAction::Exec { command } => exec_ok(command).await,
     }
 }
@@ -81,7 +101,8 @@ async fn http_ok(host: &str, port: u16, path: &str) -> bool {
     let Ok(mut s) = TcpStream::connect((host, port)).await else {
         return false;
     };
-    let req = format!("GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: stilt-probe\r\n\r\n");
+    let req =
+        format!("GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: stilt-probe\r\n\r\n");
     if s.write_all(req.as_bytes()).await.is_err() {
         return false;
     }
@@ -98,10 +119,12 @@ async fn http_ok(host: &str, port: u16, path: &str) -> bool {
 
 fn status_ok(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(head);
-    let code = text.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok());
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok());
     matches!(code, Some(200..=399))
 }
-
 
 #[cfg(test)]
 mod tests {

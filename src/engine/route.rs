@@ -42,7 +42,10 @@ impl Router {
                 });
             }
         }
-        Ok(Router { routes, tiltfile_inputs: files_read.iter().cloned().collect() })
+        Ok(Router {
+            routes,
+            tiltfile_inputs: files_read.iter().cloned().collect(),
+        })
     }
 
     pub fn route(&self, paths: &[PathBuf]) -> Routed {
@@ -67,12 +70,18 @@ impl Router {
 
     /// `watch_file(dir)` / `listdir(dir)` record directories: anything under them counts.
     fn is_under_read_dir(&self, p: &Path) -> bool {
-        p.ancestors().skip(1).any(|a| self.tiltfile_inputs.contains(a))
+        p.ancestors()
+            .skip(1)
+            .any(|a| self.tiltfile_inputs.contains(a))
     }
 
     /// Everything to watch: resource deps and the Tiltfile's inputs.
     pub fn roots(&self) -> Vec<PathBuf> {
-        let mut roots: Vec<PathBuf> = self.routes.iter().flat_map(|r| r.deps.iter().cloned()).collect();
+        let mut roots: Vec<PathBuf> = self
+            .routes
+            .iter()
+            .flat_map(|r| r.deps.iter().cloned())
+            .collect();
         roots.extend(self.tiltfile_inputs.iter().cloned());
         roots.sort();
         roots.dedup();

@@ -65,7 +65,16 @@ struct Effects {
 }
 
 /// Runs until the view returns an exit code or `shutdown` resolves; returns the code.
-pub async fn run(opts: EngineOptions, deps: Deps, view: &mut dyn View, shutdown: impl Future<Output = ()>) -> i32 {
+pub async fn run(
+    mut opts: EngineOptions,
+    deps: Deps,
+    view: &mut dyn View,
+    shutdown: impl Future<Output = ()>,
+) -> i32 {
+    // Reasons show paths relative to the Tiltfile's directory, so it must be absolute.
+    if let Ok(abs) = std::path::absolute(&opts.tiltfile) {
+        opts.tiltfile = abs;
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (shutdown_tx, _) = watch::channel(false);
     let (watcher, mut watch_rx) = match deps.watch {
@@ -139,10 +148,21 @@ impl Effects {
         self.sync_serves(state);
         let decision = schedule(state);
         for (name, reason) in &decision.start {
-            reduce(state, Action::RunStarted { resource: name.clone(), reason: reason.clone(), at: Instant::now() });
+            reduce(
+                state,
+                Action::RunStarted {
+                    resource: name.clone(),
+                    reason: reason.clone(),
+                    at: Instant::now(),
+                },
+            );
             self.start_run(state, name);
         }
-        if decision.start.is_empty() { decision } else { schedule(state) }
+        if decision.start.is_empty() {
+            decision
+        } else {
+            schedule(state)
+        }
     }
 
     // The load closure returns `LoadFailure` by value, as `config::load` does.
@@ -192,12 +212,21 @@ impl Effects {
         self.routed_loads = state.tiltfile.loads;
         match Router::new(state.project.as_ref(), &state.tiltfile.files_read) {
             Ok(r) => self.router = Some(r),
-            Err(e) => reduce(state, Action::WatchError { message: e.to_string() }),
+            Err(e) => reduce(
+                state,
+                Action::WatchError {
+                    message: e.to_string(),
+                },
+            ),
         }
         let (Some(watcher), Some(router)) = (self.watcher.as_mut(), self.router.as_ref()) else {
             return;
         };
-        let settings = state.project.as_ref().map(|p| p.settings.clone()).unwrap_or_default();
+        let settings = state
+            .project
+            .as_ref()
+            .map(|p| p.settings.clone())
+            .unwrap_or_default();
         let cfg = WatchConfig {
             roots: router.roots(),
             base_dir: state.base_dir(),
@@ -210,7 +239,12 @@ impl Effects {
             return;
         }
         if let Err(e) = watcher.configure(cfg.clone()) {
-            reduce(state, Action::WatchError { message: e.to_string() });
+            reduce(
+                state,
+                Action::WatchError {
+                    message: e.to_string(),
+                },
+            );
         }
         self.watch_cfg = Some(cfg);
     }
@@ -232,22 +266,44 @@ impl Effects {
                     },
                 );
             }
-            WatchEvent::Error(e) => reduce(state, Action::WatchError { message: e.to_string() }),
+            WatchEvent::Error(e) => reduce(
+                state,
+                Action::WatchError {
+                    message: e.to_string(),
+                },
+            ),
         }
     }
 
     fn start_run(&mut self, state: &EngineState, name: &ResourceName) {
-        let Some(r) = state.resources.get(name) else { return };
-        let (Some(run), Some(spec)) = (r.running(), r.spec.local()) else { return };
-        let job = RunJob { name: name.clone(), run, spec: spec.clone(), grace: self.opts.stop_grace };
-        let fut = run_local(job, self.spawner.clone(), self.tx.clone(), self.shutdown_tx.subscribe());
+        let Some(r) = state.resources.get(name) else {
+            return;
+        };
+        let (Some(run), Some(spec)) = (r.running(), r.spec.local()) else {
+            return;
+        };
+        let job = RunJob {
+            name: name.clone(),
+            run,
+            spec: spec.clone(),
+            grace: self.opts.stop_grace,
+        };
+        let fut = run_local(
+            job,
+            self.spawner.clone(),
+            self.tx.clone(),
+            self.shutdown_tx.subscribe(),
+        );
         self.tasks.spawn(fut);
     }
 
     /// Starts servers whose run just succeeded; stops those of removed or disabled resources.
     fn sync_serves(&mut self, state: &mut EngineState) {
         self.serves.retain(|name, _| {
-            state.resources.get(name).is_some_and(|r| r.has_serve() && !r.disabled)
+            state
+                .resources
+                .get(name)
+                .is_some_and(|r| r.has_serve() && !r.disabled)
         });
         let due: Vec<ResourceName> = state
             .ordered()
@@ -259,18 +315,39 @@ impl Effects {
             .map(|r| r.name().clone())
             .collect();
         for name in due {
-            reduce(state, Action::ServeRequested { resource: name.clone() });
-            let Some(r) = state.resources.get(&name) else { continue };
-            let Some(local) = r.spec.local() else { continue };
-            let Some(cmd) = &local.serve_cmd else { continue };
+            reduce(
+                state,
+                Action::ServeRequested {
+                    resource: name.clone(),
+                },
+            );
+            let Some(r) = state.resources.get(&name) else {
+                continue;
+            };
+            let Some(local) = r.spec.local() else {
+                continue;
+            };
+            let Some(cmd) = &local.serve_cmd else {
+                continue;
+            };
             let start = ServeCmd::Start {
                 generation: r.serve_generation,
-                spec: ProcSpec { argv: cmd.argv(), dir: local.serve_dir.clone(), env: local.serve_env.clone() },
+                spec: ProcSpec {
+                    argv: cmd.argv(),
+                    dir: local.serve_dir.clone(),
+                    env: local.serve_env.clone(),
+                },
                 probe: local.readiness_probe.clone(),
             };
             let sender = self.serves.entry(name.clone()).or_insert_with(|| {
                 let (stx, srx) = mpsc::unbounded_channel();
-                let worker = serve_worker(name.clone(), srx, self.spawner.clone(), self.tx.clone(), self.opts.stop_grace);
+                let worker = serve_worker(
+                    name.clone(),
+                    srx,
+                    self.spawner.clone(),
+                    self.tx.clone(),
+                    self.opts.stop_grace,
+                );
                 self.tasks.spawn(worker);
                 stx
             });
@@ -279,7 +356,11 @@ impl Effects {
     }
 
     /// Stops every run and server (TERM, then KILL after the grace period) and waits.
-    async fn shutdown(&mut self, state: &mut EngineState, rx: &mut mpsc::UnboundedReceiver<Action>) {
+    async fn shutdown(
+        &mut self,
+        state: &mut EngineState,
+        rx: &mut mpsc::UnboundedReceiver<Action>,
+    ) {
         let _ = self.shutdown_tx.send(true);
         self.serves.clear();
         self.watcher = None;

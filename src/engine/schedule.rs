@@ -20,8 +20,12 @@ pub enum Hold {
     /// resource_deps that have not been ready yet.
     WaitingOnDeps(Vec<ResourceName>),
     /// Local resources run one at a time unless allow_parallel=True.
-    SerialLocal { running: ResourceName },
-    MaxParallel { limit: usize },
+    SerialLocal {
+        running: ResourceName,
+    },
+    MaxParallel {
+        limit: usize,
+    },
 }
 
 impl fmt::Display for Hold {
@@ -37,9 +41,14 @@ impl fmt::Display for Hold {
                 write!(f, "waiting on {}", names.join(", "))
             }
             Hold::SerialLocal { running } => {
-                write!(f, "queued: local resources run one at a time ({running} is running)")
+                write!(
+                    f,
+                    "queued: local resources run one at a time ({running} is running)"
+                )
             }
-            Hold::MaxParallel { limit } => write!(f, "queued: max_parallel_updates={limit} reached"),
+            Hold::MaxParallel { limit } => {
+                write!(f, "queued: max_parallel_updates={limit} reached")
+            }
         }
     }
 }
@@ -52,19 +61,28 @@ pub struct Decision {
 
 impl Decision {
     pub fn hold_of(&self, name: &str) -> Option<&Hold> {
-        self.holds.iter().find(|(n, _)| n.as_str() == name).map(|(_, h)| h)
+        self.holds
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, h)| h)
     }
 }
 
 /// Runs with no `cmd` (serve-only) are instant and never block others.
 fn is_serial(r: &ResourceState) -> bool {
-    r.spec.local().is_some_and(|l| !l.allow_parallel && l.cmd.is_some())
+    r.spec
+        .local()
+        .is_some_and(|l| !l.allow_parallel && l.cmd.is_some())
 }
 
 pub fn schedule(state: &EngineState) -> Decision {
     let mut d = Decision::default();
-    let limit = state.project.as_ref().map_or(3, |p| p.settings.max_parallel_updates);
-    let mut running: Vec<&ResourceState> = state.ordered().filter(|r| r.running().is_some()).collect();
+    let limit = state
+        .project
+        .as_ref()
+        .map_or(3, |p| p.settings.max_parallel_updates);
+    let mut running: Vec<&ResourceState> =
+        state.ordered().filter(|r| r.running().is_some()).collect();
     let mut candidates: Vec<(usize, &ResourceState)> = Vec::new();
     for (i, r) in state.ordered().enumerate() {
         match idle_hold(r) {
@@ -90,7 +108,9 @@ pub fn schedule(state: &EngineState) -> Decision {
         } else if let Some(deps) = unready_deps(state, r) {
             Some(Hold::WaitingOnDeps(deps))
         } else if let Some(busy) = serial_conflict(r, &running) {
-            Some(Hold::SerialLocal { running: busy.name().clone() })
+            Some(Hold::SerialLocal {
+                running: busy.name().clone(),
+            })
         } else if running.len() >= limit {
             Some(Hold::MaxParallel { limit })
         } else {
@@ -130,13 +150,21 @@ fn unready_deps(state: &EngineState, r: &ResourceState) -> Option<Vec<ResourceNa
         .spec
         .resource_deps
         .iter()
-        .filter(|d| state.resources.get(*d).is_some_and(|dep| !dep.ever_ready && !dep.disabled))
+        .filter(|d| {
+            state
+                .resources
+                .get(*d)
+                .is_some_and(|dep| !dep.ever_ready && !dep.disabled)
+        })
         .cloned()
         .collect();
     (!waiting.is_empty()).then_some(waiting)
 }
 
-fn serial_conflict<'a>(r: &ResourceState, running: &[&'a ResourceState]) -> Option<&'a ResourceState> {
+fn serial_conflict<'a>(
+    r: &ResourceState,
+    running: &[&'a ResourceState],
+) -> Option<&'a ResourceState> {
     let me_serial = is_serial(r);
     running
         .iter()

@@ -23,7 +23,11 @@ const SETTLE: Duration = Duration::from_millis(50);
 pub enum ServeCmd {
     /// Stop the current server (if any), then start this one. Dropping the
     /// sender stops the current server and ends the worker.
-    Start { generation: u64, spec: ProcSpec, probe: Option<Probe> },
+    Start {
+        generation: u64,
+        spec: ProcSpec,
+        probe: Option<Probe>,
+    },
 }
 
 struct Current {
@@ -106,8 +110,16 @@ async fn start(
             // moment: `ci` would call it ready and succeed.
             if let Ok(r) = tokio::time::timeout(SETTLE, child.wait()).await {
                 let exit = r.map_err(|e| e.to_string());
-                let error = Some(format!("serve_cmd exited unexpectedly ({})", exit_text(&exit)));
-                let _ = tx.send(Action::ServeExited { resource: name.clone(), generation, exit: exit.ok(), error });
+                let error = Some(format!(
+                    "serve_cmd exited unexpectedly ({})",
+                    exit_text(&exit)
+                ));
+                let _ = tx.send(Action::ServeExited {
+                    resource: name.clone(),
+                    generation,
+                    exit: exit.ok(),
+                    error,
+                });
                 return None;
             }
             let _ = tx.send(Action::ServeStarted {
@@ -116,8 +128,13 @@ async fn start(
                 pid: child.pid(),
                 at: Instant::now(),
             });
-            let probe = probe_spec.map(|p| tokio::spawn(probe::run(name.clone(), generation, p, tx.clone())));
-            Some(Current { generation, child, probe })
+            let probe = probe_spec
+                .map(|p| tokio::spawn(probe::run(name.clone(), generation, p, tx.clone())));
+            Some(Current {
+                generation,
+                child,
+                probe,
+            })
         }
     }
 }

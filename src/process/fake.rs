@@ -73,9 +73,14 @@ impl Spawner for FakeSpawner {
         let script = lock(&self.scripts)
             .get(&command)
             .cloned()
-            .unwrap_or(Script::Exit { lines: vec![], code: 0 });
+            .unwrap_or(Script::Exit {
+                lines: vec![],
+                code: 0,
+            });
         if let Script::NotFound = script {
-            return Err(ProcessError::NotFound { program: spec.argv.first().cloned().unwrap_or_default() });
+            return Err(ProcessError::NotFound {
+                program: spec.argv.first().cloned().unwrap_or_default(),
+            });
         }
         lock(&self.events).push(Event::Spawned(command.clone()));
         let pid = {
@@ -92,7 +97,14 @@ impl Spawner for FakeSpawner {
             let _ = out.send((Stream::Stdout, l));
         }
         let (stop_tx, stop_rx) = watch::channel(false);
-        Ok(Box::new(FakeChild { pid, exit, command, stop_tx, stop_rx, events: self.events.clone() }))
+        Ok(Box::new(FakeChild {
+            pid,
+            exit,
+            command,
+            stop_tx,
+            stop_rx,
+            events: self.events.clone(),
+        }))
     }
 }
 

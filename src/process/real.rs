@@ -25,7 +25,9 @@ impl Spawner for RealSpawner {
     ) -> Result<Box<dyn Child>, ProcessError> {
         let (program, args) = spec.argv.split_first().ok_or(ProcessError::Empty)?;
         if !spec.dir.is_dir() {
-            return Err(ProcessError::NoDir { dir: spec.dir.clone() });
+            return Err(ProcessError::NoDir {
+                dir: spec.dir.clone(),
+            });
         }
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
@@ -36,8 +38,13 @@ impl Spawner for RealSpawner {
             .stderr(Stdio::piped())
             .process_group(0);
         let mut child = cmd.spawn().map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ProcessError::NotFound { program: program.clone() },
-            _ => ProcessError::Spawn { program: program.clone(), source },
+            std::io::ErrorKind::NotFound => ProcessError::NotFound {
+                program: program.clone(),
+            },
+            _ => ProcessError::Spawn {
+                program: program.clone(),
+                source,
+            },
         })?;
         if let Some(o) = child.stdout.take() {
             tokio::spawn(pump(o, Stream::Stdout, out.clone()));
@@ -45,7 +52,11 @@ impl Spawner for RealSpawner {
         if let Some(e) = child.stderr.take() {
             tokio::spawn(pump(e, Stream::Stderr, out));
         }
-        Ok(Box::new(RealChild { pid: child.id(), child, reaped: false }))
+        Ok(Box::new(RealChild {
+            pid: child.id(),
+            child,
+            reaped: false,
+        }))
     }
 }
 
@@ -101,10 +112,14 @@ impl Child for RealChild {
 
     fn wait(&mut self) -> BoxFuture<'_, Result<Exit, ProcessError>> {
         Box::pin(async move {
-            let status = self.child.wait().await.map_err(|source| ProcessError::Wait {
-                pid: self.pid.unwrap_or(0),
-                source,
-            })?;
+            let status = self
+                .child
+                .wait()
+                .await
+                .map_err(|source| ProcessError::Wait {
+                    pid: self.pid.unwrap_or(0),
+                    source,
+                })?;
             self.reaped = true;
             Ok(exit_of(status))
         })

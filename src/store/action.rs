@@ -30,16 +30,53 @@ pub enum Action {
         at: Instant,
     },
     /// The file watcher reported a problem (e.g. the inotify limit).
-    WatchError { message: String },
-    Trigger { resource: ResourceName, at: Instant },
-    SetEnabled { resource: ResourceName, enabled: bool },
-    RunStarted { resource: ResourceName, reason: RunReason, at: Instant },
-    RunFinished { resource: ResourceName, run: RunId, outcome: RunOutcome, at: Instant },
-    ServeRequested { resource: ResourceName },
-    ServeStarted { resource: ResourceName, generation: u64, pid: Option<u32>, at: Instant },
-    ServeExited { resource: ResourceName, generation: u64, exit: Option<Exit>, error: Option<String> },
-    ProbeResult { resource: ResourceName, generation: u64, ready: bool },
+    WatchError {
+        message: String,
+    },
+    Trigger {
+        resource: ResourceName,
+        at: Instant,
+    },
+    SetEnabled {
+        resource: ResourceName,
+        enabled: bool,
+    },
+    RunStarted {
+        resource: ResourceName,
+        reason: RunReason,
+        at: Instant,
+    },
+    RunFinished {
+        resource: ResourceName,
+        run: RunId,
+        outcome: RunOutcome,
+        at: Instant,
+    },
+    ServeRequested {
+        resource: ResourceName,
+    },
+    ServeStarted {
+        resource: ResourceName,
+        generation: u64,
+        pid: Option<u32>,
+        at: Instant,
+    },
+    ServeExited {
+        resource: ResourceName,
+        generation: u64,
+        exit: Option<Exit>,
+        error: Option<String>,
+    },
+    ProbeResult {
+        resource: ResourceName,
+        generation: u64,
+        ready: bool,
+    },
     /// A line of output; `None` is the Tiltfile's own log.
-    Log { resource: Option<ResourceName>, stream: Stream, text: String },
+    Log {
+        resource: Option<ResourceName>,
+        stream: Stream,
+        text: String,
+    },
     Quit,
 }

@@ -56,7 +56,11 @@ mod tests {
     use super::*;
 
     fn line(seq: u64, text: &str) -> LogLine {
-        LogLine { seq, stream: Stream::Stdout, text: text.into() }
+        LogLine {
+            seq,
+            stream: Stream::Stdout,
+            text: text.into(),
+        }
     }
 
     #[test]

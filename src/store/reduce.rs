@@ -17,7 +17,13 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             state.tiltfile.loading = true;
             state.tiltfile.reload_requested = false;
         }
-        Action::ConfigLoaded { project, files_read, warnings, output, at } => {
+        Action::ConfigLoaded {
+            project,
+            files_read,
+            warnings,
+            output,
+            at,
+        } => {
             config_loaded(state, project, at);
             let t = &mut state.tiltfile;
             t.loading = false;
@@ -32,7 +38,11 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                 tiltfile_log(state, Stream::Stderr, format!("WARNING: {w}"));
             }
         }
-        Action::ConfigFailed { error, files_read, output } => {
+        Action::ConfigFailed {
+            error,
+            files_read,
+            output,
+        } => {
             let t = &mut state.tiltfile;
             t.loading = false;
             t.loads += 1;
@@ -47,7 +57,11 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             }
             tiltfile_log(state, Stream::Stderr, format!("Tiltfile error:\n{error}"));
         }
-        Action::FilesChanged { by_resource, tiltfile_inputs, at } => {
+        Action::FilesChanged {
+            by_resource,
+            tiltfile_inputs,
+            at,
+        } => {
             if !tiltfile_inputs.is_empty() {
                 state.tiltfile.reload_requested = true;
             }
@@ -71,47 +85,93 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                 }
             }
         }
-        Action::RunStarted { resource, reason, at } => run_started(state, &resource, reason, at),
-        Action::RunFinished { resource, run, outcome, at } => {
-            run_finished(state, &resource, run, outcome, at)
-        }
+        Action::RunStarted {
+            resource,
+            reason,
+            at,
+        } => run_started(state, &resource, reason, at),
+        Action::RunFinished {
+            resource,
+            run,
+            outcome,
+            at,
+        } => run_finished(state, &resource, run, outcome, at),
         Action::ServeRequested { resource } => {
             if let Some(r) = state.resources.get_mut(&resource) {
                 r.serve_generation += 1;
-                r.serve = ServePhase::Starting { generation: r.serve_generation };
+                r.serve = ServePhase::Starting {
+                    generation: r.serve_generation,
+                };
             }
         }
-        Action::ServeStarted { resource, generation, pid, at } => {
+        Action::ServeStarted {
+            resource,
+            generation,
+            pid,
+            at,
+        } => {
             if let Some(r) = current_serve(state, &resource, generation) {
                 let ready = r.spec.local().is_none_or(|l| l.readiness_probe.is_none());
-                r.serve = ServePhase::Running { generation, pid, since: at, ready };
+                r.serve = ServePhase::Running {
+                    generation,
+                    pid,
+                    since: at,
+                    ready,
+                };
                 settle_readiness(r, at);
             }
         }
-        Action::ServeExited { resource, generation, exit, error } => {
+        Action::ServeExited {
+            resource,
+            generation,
+            exit,
+            error,
+        } => {
             if let Some(r) = current_serve(state, &resource, generation) {
-                r.serve = ServePhase::Exited { generation, exit, error: error.clone() };
+                r.serve = ServePhase::Exited {
+                    generation,
+                    exit,
+                    error: error.clone(),
+                };
                 if let Some(e) = error {
                     system_log(state, &resource, format!("✘ serve_cmd: {e}"));
                 }
             }
         }
-        Action::ProbeResult { resource, generation, ready } => {
+        Action::ProbeResult {
+            resource,
+            generation,
+            ready,
+        } => {
             if let Some(r) = current_serve(state, &resource, generation)
-                && let ServePhase::Running { ready: was, since, .. } = &mut r.serve
+                && let ServePhase::Running {
+                    ready: was, since, ..
+                } = &mut r.serve
             {
                 let changed = *was != ready;
                 *was = ready;
                 let since = *since;
                 settle_readiness(r, since);
                 if changed {
-                    let msg = if ready { "readiness probe passed" } else { "readiness probe failing" };
+                    let msg = if ready {
+                        "readiness probe passed"
+                    } else {
+                        "readiness probe failing"
+                    };
                     system_log(state, &resource, msg.to_owned());
                 }
             }
         }
-        Action::Log { resource: Some(name), stream, text } => push_log(state, Some(&name), stream, text),
-        Action::Log { resource: None, stream, text } => tiltfile_log(state, stream, text),
+        Action::Log {
+            resource: Some(name),
+            stream,
+            text,
+        } => push_log(state, Some(&name), stream, text),
+        Action::Log {
+            resource: None,
+            stream,
+            text,
+        } => tiltfile_log(state, stream, text),
         Action::Quit => state.quitting = true,
     }
 }
@@ -121,7 +181,10 @@ fn current_serve<'s>(
     name: &ResourceName,
     generation: u64,
 ) -> Option<&'s mut ResourceState> {
-    state.resources.get_mut(name).filter(|r| r.serve_generation == generation)
+    state
+        .resources
+        .get_mut(name)
+        .filter(|r| r.serve_generation == generation)
 }
 
 fn settle_readiness(r: &mut ResourceState, _at: Instant) {
@@ -146,7 +209,8 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
             }
             Some(mut r) if r.spec != *spec => {
                 let had_run = !r.history.is_empty() || r.pending.is_some();
-                let serve_changed = r.has_serve() != spec.local().is_some_and(|l| l.serve_cmd.is_some());
+                let serve_changed =
+                    r.has_serve() != spec.local().is_some_and(|l| l.serve_cmd.is_some());
                 r.spec = spec.clone();
                 if serve_changed {
                     r.serve = ResourceState::new(spec.clone()).serve;
@@ -171,7 +235,12 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
     state.project = Some(project);
 }
 
-fn files_changed(state: &mut EngineState, name: &ResourceName, paths: Vec<std::path::PathBuf>, at: Instant) {
+fn files_changed(
+    state: &mut EngineState,
+    name: &ResourceName,
+    paths: Vec<std::path::PathBuf>,
+    at: Instant,
+) {
     let Some(r) = state.resources.get_mut(name).filter(|r| !r.disabled) else {
         return;
     };
@@ -215,13 +284,29 @@ fn run_started(state: &mut EngineState, name: &ResourceName, reason: RunReason, 
         r.not_ready_since.get_or_insert(at);
     }
     let why = reason.describe(&base);
-    r.history.push_front(RunRecord { id, reason, started: at, finished: None, outcome: None });
+    r.history.push_front(RunRecord {
+        id,
+        reason,
+        started: at,
+        finished: None,
+        outcome: None,
+    });
     r.history.truncate(HISTORY);
     system_log(state, name, format!("▶ run #{id}: {why}"));
 }
 
-fn run_finished(state: &mut EngineState, name: &ResourceName, run: u64, outcome: RunOutcome, at: Instant) {
-    let Some(r) = state.resources.get_mut(name).filter(|r| r.running() == Some(run)) else {
+fn run_finished(
+    state: &mut EngineState,
+    name: &ResourceName,
+    run: u64,
+    outcome: RunOutcome,
+    at: Instant,
+) {
+    let Some(r) = state
+        .resources
+        .get_mut(name)
+        .filter(|r| r.running() == Some(run))
+    else {
         return;
     };
     let mut took = None;
@@ -236,7 +321,9 @@ fn run_finished(state: &mut EngineState, name: &ResourceName, run: u64, outcome:
     }
     r.update = UpdatePhase::Done(outcome.clone());
     settle_readiness(r, at);
-    let took = took.map(|d| format!(" in {:.2}s", d.as_secs_f64())).unwrap_or_default();
+    let took = took
+        .map(|d| format!(" in {:.2}s", d.as_secs_f64()))
+        .unwrap_or_default();
     let msg = match outcome {
         RunOutcome::Succeeded => format!("✔ run #{run} succeeded{took}"),
         RunOutcome::Failed(e) => format!("✘ run #{run} failed{took}: {e}"),
@@ -262,5 +349,12 @@ fn push_log(state: &mut EngineState, name: Option<&ResourceName>, stream: Stream
         None => &mut state.tiltfile.logs,
     };
     state.log_seq += 1;
-    buffer.push(LogLine { seq: state.log_seq, stream, text }, cap);
+    buffer.push(
+        LogLine {
+            seq: state.log_seq,
+            stream,
+            text,
+        },
+        cap,
+    );
 }

@@ -29,13 +29,25 @@ impl RunReason {
     pub fn merge(self, other: RunReason) -> RunReason {
         use RunReason::*;
         match (self, other) {
-            (FilesChanged { count: a, mut sample }, FilesChanged { count: b, sample: s2 }) => {
+            (
+                FilesChanged {
+                    count: a,
+                    mut sample,
+                },
+                FilesChanged {
+                    count: b,
+                    sample: s2,
+                },
+            ) => {
                 for p in s2 {
                     if sample.len() < SAMPLE && !sample.contains(&p) {
                         sample.push(p);
                     }
                 }
-                FilesChanged { count: a + b, sample }
+                FilesChanged {
+                    count: a + b,
+                    sample,
+                }
             }
             (Initial, _) | (_, Initial) => Initial,
             (Triggered, _) | (_, Triggered) => Triggered,
@@ -95,8 +107,17 @@ pub enum ServePhase {
     /// Asked to start; the previous process (if any) is being stopped first.
     Starting { generation: u64 },
     /// `ready` is true at once without a readiness probe; with one, once it passes.
-    Running { generation: u64, pid: Option<u32>, since: Instant, ready: bool },
-    Exited { generation: u64, exit: Option<Exit>, error: Option<String> },
+    Running {
+        generation: u64,
+        pid: Option<u32>,
+        since: Instant,
+        ready: bool,
+    },
+    Exited {
+        generation: u64,
+        exit: Option<Exit>,
+        error: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +149,11 @@ impl ResourceState {
         Self {
             spec,
             update: UpdatePhase::Idle,
-            serve: if has_serve { ServePhase::NotStarted } else { ServePhase::None },
+            serve: if has_serve {
+                ServePhase::NotStarted
+            } else {
+                ServePhase::None
+            },
             pending: None,
             pending_since: None,
             manual_changes: None,
@@ -214,7 +239,11 @@ pub struct EngineState {
 impl EngineState {
     pub fn new(tiltfile: PathBuf) -> Self {
         Self {
-            tiltfile: TiltfileState { path: tiltfile, reload_requested: true, ..Default::default() },
+            tiltfile: TiltfileState {
+                path: tiltfile,
+                reload_requested: true,
+                ..Default::default()
+            },
             next_run: 1,
             ..Default::default()
         }
@@ -226,10 +255,16 @@ impl EngineState {
     }
 
     pub fn log_cap(&self) -> usize {
-        self.project.as_ref().map_or(1 << 20, |p| p.settings.log_cap_bytes)
+        self.project
+            .as_ref()
+            .map_or(1 << 20, |p| p.settings.log_cap_bytes)
     }
 
     pub fn base_dir(&self) -> PathBuf {
-        self.tiltfile.path.parent().map(|p| p.to_path_buf()).unwrap_or_default()
+        self.tiltfile
+            .path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default()
     }
 }

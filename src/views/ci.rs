@@ -21,7 +21,12 @@ pub struct CiView<W: Write + Send> {
 
 impl<W: Write + Send> CiView<W> {
     pub fn new(out: W, started: Instant, timeout_flag: Option<Option<Duration>>) -> Self {
-        Self { stream: StreamView::new(out), started, timeout_flag, wakeup: None }
+        Self {
+            stream: StreamView::new(out),
+            started,
+            timeout_flag,
+            wakeup: None,
+        }
     }
 
     pub fn into_inner(self) -> W {
@@ -29,7 +34,11 @@ impl<W: Write + Send> CiView<W> {
     }
 
     fn limits(&self, state: &EngineState) -> Limits {
-        let settings = state.project.as_ref().map(|p| p.settings.clone()).unwrap_or_default();
+        let settings = state
+            .project
+            .as_ref()
+            .map(|p| p.settings.clone())
+            .unwrap_or_default();
         Limits {
             started: self.started,
             timeout: self.timeout_flag.unwrap_or(settings.ci_timeout),
@@ -41,7 +50,11 @@ impl<W: Write + Send> CiView<W> {
     fn next_deadline(&self, state: &EngineState, l: &Limits) -> Option<Instant> {
         let global = l.timeout.map(|t| l.started + t);
         let readiness = l.readiness_timeout.and_then(|t| {
-            state.ordered().filter_map(|r| r.not_ready_since).min().map(|s| s + t + Duration::from_millis(1))
+            state
+                .ordered()
+                .filter_map(|r| r.not_ready_since)
+                .min()
+                .map(|s| s + t + Duration::from_millis(1))
         });
         [global, readiness].into_iter().flatten().min()
     }

@@ -20,7 +20,12 @@ pub struct StreamView<W: Write + Send> {
 
 impl<W: Write + Send> StreamView<W> {
     pub fn new(out: W) -> Self {
-        Self { out, last_seq: 0, holds: HashMap::new(), width: TILTFILE.len() }
+        Self {
+            out,
+            last_seq: 0,
+            holds: HashMap::new(),
+            width: TILTFILE.len(),
+        }
     }
 
     pub fn into_inner(self) -> W {
@@ -33,7 +38,14 @@ impl<W: Write + Send> StreamView<W> {
 
     /// Prints what is new since the last call.
     pub fn print_new(&mut self, state: &EngineState, decision: &Decision) {
-        self.width = state.order.iter().map(|n| n.as_str().len()).chain([self.width]).max().unwrap_or(10).min(32);
+        self.width = state
+            .order
+            .iter()
+            .map(|n| n.as_str().len())
+            .chain([self.width])
+            .max()
+            .unwrap_or(10)
+            .min(32);
         let mut lines: Vec<(&str, &LogLine)> = state
             .tiltfile
             .logs
@@ -60,8 +72,14 @@ impl<W: Write + Send> StreamView<W> {
     fn print_holds(&mut self, state: &EngineState, decision: &Decision) {
         for r in state.ordered() {
             let name = r.name().as_str();
-            let now = decision.hold_of(name).map(|h| h.to_string()).unwrap_or_default();
-            let before = self.holds.insert(name.to_owned(), now.clone()).unwrap_or_default();
+            let now = decision
+                .hold_of(name)
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let before = self
+                .holds
+                .insert(name.to_owned(), now.clone())
+                .unwrap_or_default();
             if now != before && !now.is_empty() {
                 let _ = writeln!(self.out, "{name:>w$} │ • {now}", w = self.width);
             }

@@ -145,7 +145,7 @@ fn parse_stops_at_the_first_positional_word() {
 #[test]
 fn enabled_resources_subcommand_and_paths() {
     let p = Project::new(
-        "config.set_enabled_resources(['a', 'b'])\n\
+        "config.set_enabled_resources(['x'])\n\
          local_resource('x', cmd='echo %s %s %s' % (config.tilt_subcommand, config.main_dir, os.path.basename(config.main_path)))\n",
     );
     let loaded = p.load();

@@ -78,6 +78,8 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
             readiness_probe: probe_arg(readiness_probe)?,
             allow_parallel,
         };
+        // The engine compiles these on each load; a bad one is this call's error.
+        crate::watch::PathFilter::new(&c.main_dir, &spec.ignore)?;
         if spec.cmd.is_none() && spec.serve_cmd.is_none() {
             bail!("local_resource {name:?} needs a cmd or a serve_cmd");
         }
