@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""stilt benchmarks: the issue's speed and memory targets, measured on this machine.
+
+Usage: python3 bench/bench.py [path/to/stilt]   (default: target/release/stilt)
+
+Each figure is printed as a line `name: value (target ...)`. Timings are wall clock
+on whatever else the machine is doing, so run it on an idle machine and read the
+medians; no test asserts on these numbers (see docs/performance.md).
+"""
+import os, shutil, signal, statistics, subprocess, sys, tempfile, time
+
+STILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/stilt")
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def tiltfile(d, text):
+    with open(os.path.join(d, "Tiltfile"), "w") as f:
+        f.write(text)
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return int(parts[11]) + int(parts[12])
+
+
+def bench_eval(tmp):
+    """Evaluating a 500-resource Tiltfile (`stilt down` evaluates and exits)."""
+    d = os.path.join(tmp, "eval")
+    os.mkdir(d)
+    lines = [f'local_resource("r{i}", cmd="echo {i}", deps=["src/r{i}"], labels=["g{i % 10}"])' for i in range(500)]
+    tiltfile(d, "\n".join(lines) + "\n")
+    runs = []
+    for _ in range(15):
+        t = time.perf_counter()
+        subprocess.run([STILT, "down"], cwd=d, stdout=subprocess.DEVNULL, check=True)
+        runs.append((time.perf_counter() - t) * 1000)
+    t = time.perf_counter()
+    subprocess.run([STILT, "version"], stdout=subprocess.DEVNULL, check=True)
+    start = (time.perf_counter() - t) * 1000
+    print(f"eval_500_resources: p50 {statistics.median(runs):.1f} ms including process start "
+          f"({start:.1f} ms for `stilt version` alone) (target <= 30 ms)")
+
+
+def bench_ci(tmp):
+    """`stilt ci` over 100 trivial serial local resources: wall time and peak RSS."""
+    d = os.path.join(tmp, "ci")
+    os.mkdir(d)
+    tiltfile(d, "".join(f'local_resource("r{i}", cmd="true")\n' for i in range(100)))
+    walls, peaks = [], []
+    for _ in range(5):
+        t = time.perf_counter()
+        p = subprocess.Popen([STILT, "ci"], cwd=d, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        walls.append(time.perf_counter() - t)
+        peaks.append(usage.ru_maxrss / 1024)
+        assert os.waitstatus_to_exitcode(status) == 0, "ci failed"
+    print(f"ci_100_local: wall p50 {statistics.median(walls):.3f} s, peak RSS {max(peaks):.1f} MB "
+          f"(targets <= 1 s, <= 25 MB; Tilt: 27.6 s, 166 MB)")
+
+
+def wait_lines(path, n, limit=10.0):
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            with open(path) as f:
+                if len(f.read().splitlines()) >= n:
+                    return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.0005)
+    return False
+
+
+def bench_save_to_start(tmp):
+    """Save -> local cmd start: write a file, time until the cmd has written its start stamp."""
+    d = os.path.join(tmp, "save")
+    os.makedirs(os.path.join(d, "src"))
+    stamps = os.path.join(d, "stamps")
+    tiltfile(d, f'local_resource("r", cmd="date +%s%N >> {stamps}", deps=["src"])\n')
+    p = subprocess.Popen([STILT, "up", "--stream"], cwd=d, stdout=subprocess.DEVNULL)
+    try:
+        assert wait_lines(stamps, 1), "initial run did not happen"
+        lat = []
+        for i in range(40):
+            time.sleep(0.15)
+            t0 = time.time_ns()
+            with open(os.path.join(d, "src", "f.txt"), "w") as f:
+                f.write(str(i))
+            assert wait_lines(stamps, i + 2), f"save {i} did not start a run"
+            with open(stamps) as f:
+                started = int(f.read().splitlines()[-1])
+            lat.append((started - t0) / 1e6)
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=20)
+    lat.sort()
+    print(f"save_to_cmd_start: p50 {statistics.median(lat):.1f} ms, p90 {lat[int(len(lat) * 0.9)]:.1f} ms "
+          f"(target p50 <= 25 ms; Tilt: 213 ms)")
+
+
+def bench_idle(tmp):
+    """`up` idle over a 100k-file tree with 20 resources: RSS and CPU over 10 s."""
+    d = os.path.join(tmp, "idle")
+    for i in range(1000):
+        sub = os.path.join(d, "tree", f"pkg{i // 50}", f"mod{i}")
+        os.makedirs(sub)
+        for j in range(100):
+            open(os.path.join(sub, f"f{j}.txt"), "w").close()
+    tiltfile(d, "".join(f'local_resource("r{i}", cmd="true", deps=["tree/pkg{i}"])\n' for i in range(20)))
+    p = subprocess.Popen([STILT, "up", "--stream"], cwd=d, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(5)
+        c0, t0 = cpu_ticks(p.pid), time.time()
+        time.sleep(10)
+        c1, t1 = cpu_ticks(p.pid), time.time()
+        rss = rss_kb(p.pid) / 1024
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=20)
+    cpu = (c1 - c0) / CLK / (t1 - t0) * 100
+    print(f"idle_100k_files_20_resources: RSS {rss:.1f} MB, CPU {cpu:.2f}% over {t1 - t0:.0f} s "
+          f"(targets <= 25 MB, no measurable CPU; Tilt: 152 MB)")
+
+
+def main():
+    if not os.path.exists(STILT):
+        sys.exit(f"{STILT} not found: run `cargo build --release` first")
+    tmp = tempfile.mkdtemp(prefix="stilt-bench-")
+    try:
+        bench_eval(tmp)
+        bench_ci(tmp)
+        bench_save_to_start(tmp)
+        bench_idle(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
