@@ -33,6 +33,15 @@ impl Fixture {
         c
     }
 
+    /// Starts `stilt up --stream` in the background.
+    fn up(&self) -> std::process::Child {
+        self.stilt(&["up", "--stream"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn stilt up")
+    }
+
     /// Runs `stilt ARGS` to completion (killed after 60 s so a hang fails the test).
     fn run(&self, args: &[&str]) -> (i32, String) {
         let child = self
@@ -66,6 +75,16 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
             .wait_with_output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
     );
+}
+
+/// Sends `sig` to a running `stilt up` and returns its exit code and stdout.
+fn stop_up(child: std::process::Child, sig: nix::sys::signal::Signal) -> (Option<i32>, String) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).expect("signal");
+    let out = wait_output(child, Duration::from_secs(30));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
@@ -216,21 +235,14 @@ fn up_stops_every_process_on_interrupt() {
     let f = Fixture::new(
         r#"local_resource("srv", serve_cmd="trap '' TERM; sleep 300 & echo $! >> pids; echo $$ >> pids; wait")"#,
     );
-    let child = f
-        .stilt(&["up", "--stream"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = f.up();
     let pids_file = f.path("pids");
     assert!(
         wait_for(Duration::from_secs(20), || read_pids(&pids_file).len() == 2),
         "server never started"
     );
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal");
-    let out = wait_output(child, Duration::from_secs(30));
-    assert_eq!(out.status.code(), Some(0));
+    let (code, _) = stop_up(child, nix::sys::signal::Signal::SIGINT);
+    assert_eq!(code, Some(0));
     let pids = read_pids(&pids_file);
     // The server ignores TERM: stilt must fall back to KILL after the grace period.
     assert!(
@@ -245,12 +257,7 @@ fn up_reruns_a_resource_when_its_deps_change_and_says_why() {
         Fixture::new("local_resource('gen', cmd='cat src/input.txt >> out.txt', deps=['src'])\n");
     std::fs::create_dir(f.path("src")).expect("mkdir");
     f.write("src/input.txt", "one\n");
-    let child = f
-        .stilt(&["up", "--stream"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = f.up();
     let out_file = f.path("out.txt");
     let lines = |p: &Path| {
         std::fs::read_to_string(p)
@@ -268,25 +275,14 @@ fn up_reruns_a_resource_when_its_deps_change_and_says_why() {
         wait_for(Duration::from_secs(20), || lines(&out_file) == 2),
         "change did not re-run the resource"
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("signal");
-    let out = wait_output(child, Duration::from_secs(30));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (_, text) = stop_up(child, nix::sys::signal::Signal::SIGTERM);
     assert!(text.contains("1 file changed: src/input.txt"), "{text}");
 }
 
 #[test]
 fn up_keeps_the_last_good_config_when_a_reload_breaks() {
     let f = Fixture::new("local_resource('srv', serve_cmd='echo $$ > pid; exec sleep 300')\n");
-    let child = f
-        .stilt(&["up", "--stream"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = f.up();
     assert!(
         wait_for(Duration::from_secs(20), || !read_pids(&f.path("pid"))
             .is_empty()),
@@ -308,13 +304,7 @@ fn up_keeps_the_last_good_config_when_a_reload_breaks() {
         vec![first],
         "a broken reload must not restart anything"
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("signal");
-    let out = wait_output(child, Duration::from_secs(30));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (_, text) = stop_up(child, nix::sys::signal::Signal::SIGTERM);
     assert!(
         text.contains("Tiltfile error:") && text.contains("Tiltfile:1:"),
         "{text}"
