@@ -43,7 +43,7 @@ pub async fn run_local(
                         Some(r) => r,
                         None => Ok(child.stop(job.grace).await),
                     };
-                    forward_all(&job.name, &mut out_rx, &tx).await;
+                    output::drain(&job.name, &mut out_rx, &tx).await;
                     match exit {
                         Ok(e) if e.success() => RunOutcome::Succeeded,
                         Ok(e) => RunOutcome::Failed(format!("cmd {e}")),
@@ -59,13 +59,4 @@ pub async fn run_local(
         outcome,
         at: Instant::now(),
     });
-}
-
-/// Output already produced, then what arrives during the bounded drain.
-async fn forward_all(
-    name: &ResourceName,
-    rx: &mut mpsc::UnboundedReceiver<crate::process::OutputLine>,
-    tx: &mpsc::UnboundedSender<Action>,
-) {
-    output::drain(name, rx, tx).await;
 }

@@ -45,10 +45,6 @@ impl LogBuffer {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
-
-    pub fn tail(&self, n: usize) -> impl Iterator<Item = &LogLine> {
-        self.lines.iter().skip(self.lines.len().saturating_sub(n))
-    }
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                     since: at,
                     ready,
                 };
-                settle_readiness(r, at);
+                settle_readiness(r);
             }
         }
         Action::ServeExited {
@@ -144,14 +144,11 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             ready,
         } => {
             if let Some(r) = current_serve(state, &resource, generation)
-                && let ServePhase::Running {
-                    ready: was, since, ..
-                } = &mut r.serve
+                && let ServePhase::Running { ready: was, .. } = &mut r.serve
             {
                 let changed = *was != ready;
                 *was = ready;
-                let since = *since;
-                settle_readiness(r, since);
+                settle_readiness(r);
                 if changed {
                     let msg = if ready {
                         "readiness probe passed"
@@ -187,7 +184,7 @@ fn current_serve<'s>(
         .filter(|r| r.serve_generation == generation)
 }
 
-fn settle_readiness(r: &mut ResourceState, _at: Instant) {
+fn settle_readiness(r: &mut ResourceState) {
     if r.is_ready() {
         r.ever_ready = true;
         r.not_ready_since = None;
@@ -280,9 +277,8 @@ fn run_started(state: &mut EngineState, name: &ResourceName, reason: RunReason, 
     r.update = UpdatePhase::Running(id);
     r.pending = None;
     r.pending_since = None;
-    if !r.is_ready() {
-        r.not_ready_since.get_or_insert(at);
-    }
+    // A running resource is not ready; the ci readiness timeout counts from here.
+    r.not_ready_since.get_or_insert(at);
     let why = reason.describe(&base);
     r.history.push_front(RunRecord {
         id,
@@ -320,7 +316,7 @@ fn run_finished(
         r.serve = ServePhase::NotStarted;
     }
     r.update = UpdatePhase::Done(outcome.clone());
-    settle_readiness(r, at);
+    settle_readiness(r);
     let took = took
         .map(|d| format!(" in {:.2}s", d.as_secs_f64()))
         .unwrap_or_default();

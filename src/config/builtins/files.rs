@@ -41,6 +41,23 @@ fn missing(what: &str, abs: &Path) -> anyhow::Error {
     anyhow::anyhow!("{what}: file not found: {}", abs.display())
 }
 
+/// `read_json`/`read_yaml`/...: read the file, parse it, or fall back to `default`
+/// when it is missing (the path is recorded either way, so creating it reloads).
+fn read_parsed<'v, 'a, 'e>(
+    eval: &mut Evaluator<'v, 'a, 'e>,
+    path: &str,
+    default: Value<'v>,
+    what: &str,
+    parse: impl FnOnce(&str, &str, &mut Evaluator<'v, 'a, 'e>) -> anyhow::Result<Value<'v>>,
+) -> anyhow::Result<Value<'v>> {
+    let (abs, text) = read_text(eval, path, what)?;
+    match text {
+        Some(t) => parse(&t, &format!("file {}", abs.display()), eval),
+        None if default.is_none() => Err(missing(what, &abs)),
+        None => Ok(default),
+    }
+}
+
 /// The files under `dir` (recursively if asked), sorted.
 fn list_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let entries = std::fs::read_dir(dir)
@@ -89,15 +106,9 @@ fn files_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
-        let (abs, text) = read_text(eval, path, "read_json()")?;
-        match text {
-            Some(t) => to_value(
-                parse_json(&t, &format!("file {}", abs.display()))?,
-                eval.heap(),
-            ),
-            None if default.is_none() => Err(missing("read_json()", &abs)),
-            None => Ok(default),
-        }
+        read_parsed(eval, path, default, "read_json()", |t, src, eval| {
+            to_value(parse_json(t, src)?, eval.heap())
+        })
     }
 
     fn read_yaml<'v>(
@@ -105,15 +116,9 @@ fn files_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
-        let (abs, text) = read_text(eval, path, "read_yaml()")?;
-        match text {
-            Some(t) => to_value(
-                parse_yaml(&t, &format!("file {}", abs.display()))?,
-                eval.heap(),
-            ),
-            None if default.is_none() => Err(missing("read_yaml()", &abs)),
-            None => Ok(default),
-        }
+        read_parsed(eval, path, default, "read_yaml()", |t, src, eval| {
+            to_value(parse_yaml(t, src)?, eval.heap())
+        })
     }
 
     fn read_yaml_stream<'v>(
@@ -121,15 +126,9 @@ fn files_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
-        let (abs, text) = read_text(eval, path, "read_yaml_stream()")?;
-        match text {
-            Some(t) => docs_value(
-                parse_yaml_stream(&t, &format!("file {}", abs.display()))?,
-                eval,
-            ),
-            None if default.is_none() => Err(missing("read_yaml_stream()", &abs)),
-            None => Ok(default),
-        }
+        read_parsed(eval, path, default, "read_yaml_stream()", |t, src, eval| {
+            docs_value(parse_yaml_stream(t, src)?, eval)
+        })
     }
 
     /// Records a file or directory: a change under it reloads the Tiltfile.
