@@ -6,9 +6,12 @@
 //! makes pure decisions over snapshots (what to run next and why the rest waits,
 //! the CI verdict) and spawns workers; views only read snapshots.
 
+pub mod build;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod engine;
+pub mod liveupdate;
 pub mod model;
 pub mod process;
 pub mod store;

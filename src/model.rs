@@ -4,11 +4,19 @@
 //! touches tokio, notify or the file system, so the types can be compared, cloned
 //! and diffed freely (a reload re-runs only resources whose spec changed).
 
+pub mod compose;
+pub mod container;
 pub mod graph;
+pub mod image;
+pub mod live_update;
 pub mod resource;
 pub mod settings;
 
+pub use compose::{ComposeProject, ComposeService};
+pub use container::{ContainerState, ContainerStatus, Health};
 pub use graph::{GraphError, topo_order};
+pub use image::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
+pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
 pub use resource::{
     Cmd, Link, LocalSpec, Probe, ProbeAction, Resource, ResourceKind, ResourceName, TriggerMode,
 };
@@ -27,10 +35,16 @@ pub struct Project {
     /// Only these resources (and their deps) run; `None` = all. From `-- names`
     /// without `config.parse()`, or `config.set_enabled_resources`.
     pub enabled: Option<Vec<ResourceName>>,
+    /// Images declared by `docker_build` / `custom_build` (and compose `build:` sections),
+    /// in declaration order; resources refer to them by `image_ref`.
+    pub images: Vec<ImageSpec>,
 }
 
 impl Project {
     pub fn resource(&self, name: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.name.as_str() == name)
+    }
+    pub fn image(&self, image_ref: &str) -> Option<&ImageSpec> {
+        self.images.iter().find(|i| i.image_ref == image_ref)
     }
 }

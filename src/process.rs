@@ -39,6 +39,10 @@ pub enum Stream {
 /// One line of output (without its newline; invalid UTF-8 replaced).
 pub type OutputLine = (Stream, String);
 
+/// Where workers that talk to Docker or the compose tool send their output lines
+/// (the engine turns them into `Action::Log` for the resource).
+pub type LineSink = std::sync::Arc<dyn Fn(Stream, String) + Send + Sync>;
+
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

@@ -64,7 +64,10 @@ fn render_project(p: &Project) -> String {
         for l in &r.links {
             let _ = writeln!(s, "  link {} {:?}", l.url, l.name);
         }
-        let ResourceKind::Local(l) = &r.kind;
+        let ResourceKind::Local(l) = &r.kind else {
+            let _ = writeln!(s, "  {:?}", r.kind);
+            continue;
+        };
         let _ = writeln!(s, "  cmd={:?}", l.cmd);
         let _ = writeln!(s, "  serve_cmd={:?}", l.serve_cmd);
         let _ = writeln!(s, "  deps={:?} ignore={:?}", l.deps, l.ignore);

@@ -70,6 +70,7 @@ impl Fixture {
         Deps {
             spawner: Arc::new(self.spawner.clone()),
             watch: None,
+            inbox: None,
             load: Arc::new(move |_opts| match &load {
                 Ok(project) => Ok(Loaded {
                     project: project.clone(),

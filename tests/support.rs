@@ -45,6 +45,7 @@ impl Res {
     fn spec(&mut self) -> &mut LocalSpec {
         match &mut self.0.kind {
             ResourceKind::Local(l) => l,
+            other => panic!("not a local resource: {other:?}"),
         }
     }
 

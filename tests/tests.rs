@@ -1,5 +1,7 @@
 //! stilt's integration tests, one binary. Each module covers one area.
 
+/// Images built from busybox-static, docker helpers and cleanup for real-Docker tests.
+mod docker_support;
 /// Resource and project builders shared by the areas.
 mod support;
 

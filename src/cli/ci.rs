@@ -13,6 +13,7 @@ pub async fn ci(args: CiArgs) -> i32 {
         spawner: Arc::new(RealSpawner),
         watch: None,
         load: Arc::new(crate::config::load),
+        inbox: None,
     };
     let opts = EngineOptions {
         tiltfile: args.common.file,

@@ -19,6 +19,7 @@ pub async fn up(args: UpArgs) -> i32 {
         spawner: Arc::new(RealSpawner),
         watch: Some((Box::new(NotifyWatch::new(wtx)), wrx)),
         load: Arc::new(crate::config::load),
+        inbox: None,
     };
     let opts = EngineOptions {
         tiltfile: args.common.file,

@@ -110,6 +110,7 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
         resources,
         settings: c.settings.borrow().clone(),
         enabled,
+        images: Vec::new(),
     })
 }
 

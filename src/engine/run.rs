@@ -48,6 +48,8 @@ pub struct Deps {
     /// `None` in `ci`: nothing needs watching when the run ends at the verdict.
     pub watch: Option<(Box<dyn FileWatch>, mpsc::UnboundedReceiver<WatchEvent>)>,
     pub load: LoadFn,
+    /// Actions from outside the engine: a UI's intents (trigger, enable, quit).
+    pub inbox: Option<mpsc::UnboundedReceiver<Action>>,
 }
 
 struct Effects {
@@ -94,6 +96,7 @@ pub async fn run(
         router: None,
         routed_loads: 0,
     };
+    let mut inbox = deps.inbox;
     let mut state = EngineState::new(opts.tiltfile.clone());
     tokio::pin!(shutdown);
     let code = loop {
@@ -113,6 +116,7 @@ pub async fn run(
                 }
             }
             Some(ev) = recv_opt(&mut watch_rx) => fx.on_watch_event(&mut state, ev),
+            Some(a) = recv_opt(&mut inbox) => reduce(&mut state, a),
             _ = &mut shutdown => reduce(&mut state, Action::Quit),
             _ = sleep_until(wake) => {}
         }

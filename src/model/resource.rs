@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::compose::ComposeService;
+
 /// The name a resource is known by in the Tiltfile, the UI and the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceName(pub String);
@@ -65,17 +67,27 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResourceKind {
     Local(LocalSpec),
+    /// A Docker Compose service (`docker_compose` + `dc_resource`).
+    Compose(ComposeService),
 }
 
 impl Resource {
     pub fn kind_label(&self) -> &'static str {
         match self.kind {
             ResourceKind::Local(_) => "local",
+            ResourceKind::Compose(_) => "compose",
         }
     }
     pub fn local(&self) -> Option<&LocalSpec> {
         match &self.kind {
             ResourceKind::Local(l) => Some(l),
+            _ => None,
+        }
+    }
+    pub fn compose(&self) -> Option<&ComposeService> {
+        match &self.kind {
+            ResourceKind::Compose(c) => Some(c),
+            _ => None,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::state::{RunId, RunOutcome, RunReason};
-use crate::model::{Project, ResourceName};
+use crate::model::{Project, ResourceName, TriggerMode};
 use crate::process::{Exit, Stream};
 
 #[derive(Debug, Clone)]
@@ -40,6 +40,12 @@ pub enum Action {
     SetEnabled {
         resource: ResourceName,
         enabled: bool,
+    },
+    /// Switches a resource between auto and manual (a UI toggle; a reload keeps it).
+    SetTriggerMode {
+        resource: ResourceName,
+        mode: TriggerMode,
+        at: Instant,
     },
     RunStarted {
         resource: ResourceName,

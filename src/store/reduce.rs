@@ -85,6 +85,16 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                 }
             }
         }
+        Action::SetTriggerMode { resource, mode, at } => {
+            if let Some(r) = state.resources.get_mut(&resource) {
+                r.spec.trigger_mode = mode;
+                if mode == TriggerMode::Auto
+                    && let Some(reason) = r.manual_changes.take()
+                {
+                    queue(r, reason, at);
+                }
+            }
+        }
         Action::RunStarted {
             resource,
             reason,

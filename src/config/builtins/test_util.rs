@@ -73,7 +73,6 @@ pub fn cmd_of(loaded: &Loaded, name: &str) -> String {
             Some(crate::model::Cmd::Shell(s)) => s.clone(),
             other => panic!("unexpected cmd {other:?}"),
         },
-        #[allow(unreachable_patterns)]
         other => panic!("not a local resource: {other:?}"),
     }
 }

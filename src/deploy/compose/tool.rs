@@ -1,0 +1,69 @@
+//! Which compose tool this machine has: the `docker compose` plugin (v2) or the
+//! standalone `docker-compose` (v1). Both take the same flags for what stilt uses
+//! (`-p`, `--project-directory`, `--env-file`, `--profile`, `-f -`, `config`, `up`,
+//! `rm`, `down`); only `config`'s output format differs.
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The command prefix that runs the compose tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeTool {
+    /// `["docker", "compose"]` or `["docker-compose"]`.
+    pub argv: Vec<String>,
+    /// v2 prints `config --format json`; v1 prints YAML only.
+    pub json_config: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "no Docker Compose tool found: neither `docker compose version` nor \
+     `docker-compose version` works (install the compose plugin or docker-compose)"
+)]
+pub struct NoComposeTool;
+
+impl ComposeTool {
+    /// The tool, probed once per process.
+    pub fn detect() -> Result<&'static ComposeTool, NoComposeTool> {
+        static TOOL: OnceLock<Option<ComposeTool>> = OnceLock::new();
+        TOOL.get_or_init(probe).as_ref().ok_or(NoComposeTool)
+    }
+
+    /// A `Command` for the tool with `args` appended.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(&self.argv[0]);
+        c.args(&self.argv[1..]);
+        c
+    }
+
+    /// The same, for tokio.
+    pub fn tokio_command(&self) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(&self.argv[0]);
+        c.args(&self.argv[1..]);
+        c
+    }
+}
+
+fn works(argv: &[&str]) -> bool {
+    Command::new(argv[0])
+        .args(&argv[1..])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn probe() -> Option<ComposeTool> {
+    if works(&["docker", "compose", "version"]) {
+        return Some(ComposeTool {
+            argv: vec!["docker".into(), "compose".into()],
+            json_config: true,
+        });
+    }
+    if works(&["docker-compose", "version"]) {
+        return Some(ComposeTool {
+            argv: vec!["docker-compose".into()],
+            json_config: false,
+        });
+    }
+    None
+}
