@@ -44,7 +44,7 @@ impl Fixture {
         let at = self.at(secs);
         self.apply(Action::ConfigLoadStarted);
         self.apply(Action::ConfigLoaded {
-            project,
+            project: Box::new(project),
             files_read: vec![TILTFILE.into()],
             warnings: vec![],
             output: vec![],

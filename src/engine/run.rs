@@ -187,7 +187,7 @@ impl Effects {
             let result = tokio::task::spawn_blocking(move || load(&opts)).await;
             let action = match result {
                 Ok(Ok(l)) => Action::ConfigLoaded {
-                    project: l.project,
+                    project: Box::new(l.project),
                     files_read: l.files_read,
                     warnings: l.warnings,
                     output: l.output,

@@ -11,7 +11,7 @@ use crate::process::{Exit, Stream};
 pub enum Action {
     ConfigLoadStarted,
     ConfigLoaded {
-        project: Project,
+        project: Box<Project>,
         files_read: Vec<PathBuf>,
         warnings: Vec<String>,
         output: Vec<String>,

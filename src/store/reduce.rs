@@ -24,7 +24,7 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             output,
             at,
         } => {
-            config_loaded(state, project, at);
+            config_loaded(state, *project, at);
             let t = &mut state.tiltfile;
             t.loading = false;
             t.loads += 1;
