@@ -2,18 +2,91 @@
 //! to a full rebuild) and the `ContainerUpdater` seam that applies a plan to a running
 //! container (`docker.rs` through the Engine API, `fake.rs` for engine tests).
 
-// Submodules (filled in by the live-update work): apply, docker, fake, plan.
+pub mod apply;
+pub mod docker;
+pub mod fake;
+pub mod plan;
+
+pub use apply::{ApplyError, ApplyReport, apply};
+pub use docker::DockerUpdater;
+pub use fake::{FakeOp, FakeUpdater, UpdaterCall};
+pub use plan::{Change, FallBack, FallBackReason, Plan, UpdatePlan, plan, plan_initial_sync};
+
+use std::path::PathBuf;
 
 use futures_util::future::BoxFuture;
 
 use crate::model::Cmd;
 use crate::process::LineSink;
 
-/// A live-update step that could not be done to a container.
+/// A live-update step that could not be done to a container. Each variant names the
+/// container (short id) and what was being done; all of them mean "the container could
+/// not be patched", so the engine falls back to a full rebuild.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum UpdateError {
-    #[error("{0}")]
-    Other(String),
+    #[error("cannot reach the Docker Engine (is it running? is DOCKER_HOST right?): {source}")]
+    Unreachable {
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error(
+        "cannot {doing} in container {}: no such container",
+        short_id(container)
+    )]
+    NoSuchContainer {
+        container: String,
+        doing: &'static str,
+    },
+    #[error(
+        "cannot {doing} in container {}: it is not running",
+        short_id(container)
+    )]
+    NotRunning {
+        container: String,
+        doing: &'static str,
+    },
+    /// A program a step needs is not in the image (`rm` for deletions, `sh` for
+    /// string run steps, or the first word of an argv run step).
+    #[error(
+        "cannot {doing} in container {}: the image has no `{tool}` ({why})",
+        short_id(container)
+    )]
+    MissingTool {
+        container: String,
+        doing: &'static str,
+        tool: String,
+        why: &'static str,
+    },
+    #[error("cannot read {} to copy it into container {}: {source}", path.display(), short_id(container))]
+    ReadLocal {
+        container: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "`rm -rf` of {paths} in container {} exited with code {code}: {output}",
+        short_id(container)
+    )]
+    DeleteFailed {
+        container: String,
+        paths: String,
+        code: i64,
+        output: String,
+    },
+    #[error("cannot {doing} in container {}: {source}", short_id(container))]
+    Api {
+        container: String,
+        doing: &'static str,
+        #[source]
+        source: bollard::errors::Error,
+    },
+}
+
+/// The 12-character form of a container id that `docker ps` shows.
+pub fn short_id(container: &str) -> &str {
+    container.get(..12).unwrap_or(container)
 }
 
 /// A file to put into the container.

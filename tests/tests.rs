@@ -11,5 +11,9 @@ mod cli;
 mod config_golden;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
 mod decisions;
+/// Live update against the real Engine: copies without `tar`, deletes, runs, restart.
+mod docker_liveupdate;
 /// The engine loop driven with the fake spawner and fake watcher.
 mod engine_fake;
+/// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.
+mod liveupdate_plan;

@@ -1,0 +1,99 @@
+//! Applies an [`UpdatePlan`] to one container through a [`ContainerUpdater`]: deletes,
+//! copies, run steps, restart, in that order, logging one line per step.
+//!
+//! The error type carries the decision the engine must make next: a failing run step
+//! is the user's code failing (the resource goes into error, the container is left as
+//! it is, and the next save tries again), while anything else means the container
+//! could not be patched and a full rebuild is the way out.
+
+use crate::model::RunStep;
+use crate::process::{LineSink, Stream};
+
+use super::{ContainerUpdater, UpdateError, UpdatePlan, short_id};
+
+/// What a live update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApplyReport {
+    /// Copy entries uploaded (a directory counts once).
+    pub copied: usize,
+    /// Container paths removed.
+    pub removed: usize,
+    /// Run steps that ran (all succeeded).
+    pub runs: usize,
+    pub restarted: bool,
+}
+
+/// Why a live update stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A `run` step exited non-zero: the resource is in error, no rebuild.
+    #[error("live update run step `{cmd}` failed with exit code {code}")]
+    RunFailed { cmd: String, code: i64 },
+    /// The container could not be patched: the engine rebuilds.
+    #[error("live update failed, falling back to a full rebuild: {0}")]
+    Infra(#[from] UpdateError),
+}
+
+impl ApplyError {
+    /// Whether the engine should fall back to a full build and deploy.
+    pub fn needs_rebuild(&self) -> bool {
+        matches!(self, ApplyError::Infra(_))
+    }
+}
+
+/// Applies `plan` to `container`, stopping at the first failure (a failed run step
+/// skips later runs and the restart, as in Tilt).
+pub async fn apply(
+    updater: &dyn ContainerUpdater,
+    container: &str,
+    plan: &UpdatePlan,
+    log: LineSink,
+) -> Result<ApplyReport, ApplyError> {
+    let mut report = ApplyReport::default();
+    if !plan.deletes.is_empty() {
+        updater.delete(container, &plan.deletes).await?;
+        report.removed = plan.deletes.len();
+    }
+    if !plan.copies.is_empty() {
+        updater.copy(container, &plan.copies).await?;
+        report.copied = plan.copies.len();
+    }
+    if report.copied + report.removed > 0 {
+        log(Stream::System, sync_line(&report, container));
+    }
+    for run in &plan.runs {
+        let code = updater.exec(container, &run.cmd, log.clone()).await?;
+        let cmd = shown(run);
+        log(Stream::System, format!("run: {cmd} (exit {code})"));
+        if code != 0 {
+            return Err(ApplyError::RunFailed { cmd, code });
+        }
+        report.runs += 1;
+    }
+    if plan.restart {
+        log(Stream::System, "restarting container".to_owned());
+        updater.restart(container).await?;
+        report.restarted = true;
+    }
+    Ok(report)
+}
+
+/// "synced 3 files, removed 1 in 0123456789ab".
+fn sync_line(report: &ApplyReport, container: &str) -> String {
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    let what = match (report.copied, report.removed) {
+        (c, 0) => format!("synced {c} {}", files(c)),
+        (0, r) => format!("removed {r} {}", files(r)),
+        (c, r) => format!("synced {c} {}, removed {r}", files(c)),
+    };
+    format!("{what} in {}", short_id(container))
+}
+
+/// The command as the log shows it: `echo_off` hides it (it may hold secrets).
+fn shown(run: &RunStep) -> String {
+    if run.echo_off {
+        "(command hidden by echo_off)".to_owned()
+    } else {
+        run.cmd.to_string()
+    }
+}
