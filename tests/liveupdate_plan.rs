@@ -3,6 +3,9 @@
 //! steps a batch triggers, and how `apply` sequences a plan over the fake updater
 //! (its futures are ready at once, so they are polled by hand).
 
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::pin;
@@ -286,8 +289,10 @@ fn now<F: Future>(future: F) -> F::Output {
 }
 
 /// A sink that keeps the lines it gets.
-fn sink() -> (LineSink, Arc<Mutex<Vec<(Stream, String)>>>) {
-    let lines = Arc::new(Mutex::new(Vec::new()));
+type Lines = Arc<Mutex<Vec<(Stream, String)>>>;
+
+fn sink() -> (LineSink, Lines) {
+    let lines: Lines = Arc::default();
     let keep = lines.clone();
     let sink: LineSink = Arc::new(move |s, l| keep.lock().unwrap().push((s, l)));
     (sink, lines)
