@@ -1,6 +1,10 @@
 //! Live update: `plan` (pure: spec + changed files -> what to do, or why to fall back
-//! to a full rebuild) and the `ContainerUpdater` seam that applies a plan to a running
-//! container (`docker.rs` through the Engine API, `fake.rs` for engine tests).
+//! to a full rebuild), `apply` (runs a plan's steps in order and says whether a failure
+//! needs a rebuild) and the `ContainerUpdater` seam it drives (`docker.rs` through the
+//! Engine API, `fake.rs` for engine tests).
+//!
+//! The engine calls `plan` on each batch of changed files, then `apply` with the
+//! container's id; the split keeps every Tilt rule testable without Docker.
 
 pub mod apply;
 pub mod docker;
