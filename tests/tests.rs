@@ -11,5 +11,7 @@ mod cli;
 mod config_golden;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
 mod decisions;
+/// The compose deploy target (compose CLI, Engine status/events/logs) on real Docker.
+mod docker_compose;
 /// The engine loop driven with the fake spawner and fake watcher.
 mod engine_fake;

@@ -259,48 +259,4 @@ impl Drop for GroupGuard {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn project() -> ComposeProject {
-        ComposeProject {
-            name: "shop".into(),
-            project_dir: "/src/shop".into(),
-            files: vec![],
-            env_file: Some("/src/shop/.env.dev".into()),
-            profiles: vec!["debug".into(), "tools".into()],
-            wait: false,
-            model: serde_json::json!({}),
-        }
-    }
-
-    #[test]
-    fn argv_passes_project_env_file_profiles_and_model_on_stdin() {
-        let cli = ComposeCli::new(ComposeTool {
-            argv: vec!["docker".into(), "compose".into()],
-            json_config: true,
-        });
-        let argv = cli.argv(&project(), &["up", "-d", "web"]);
-        assert_eq!(
-            argv.join(" "),
-            "docker compose -p shop --project-directory /src/shop --env-file /src/shop/.env.dev \
-             --profile debug --profile tools -f - up -d web"
-        );
-    }
-
-    #[test]
-    fn failure_message_names_project_service_command_and_output() {
-        let err = ComposeError::Failed {
-            command: "docker-compose -p shop -f - up -d web".into(),
-            project: "shop".into(),
-            service: Some("web".into()),
-            exit: "exit code 1".into(),
-            output: vec!["Pulling web".into(), "pull access denied".into()],
-        };
-        assert_eq!(
-            err.to_string(),
-            "`docker-compose -p shop -f - up -d web` failed for service \"web\" of compose \
-             project \"shop\" (exit code 1):\n  Pulling web\n  pull access denied"
-        );
-    }
-}
+mod tests;
