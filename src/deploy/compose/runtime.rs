@@ -114,7 +114,8 @@ impl ContainerRuntime for DockerRuntime {
             docker: self.docker.clone(),
             project: project.to_owned(),
             inner: None,
-            since: None,
+            // The Engine connection opens on first poll; events since this call count.
+            since: unix_now(),
             backoff: None,
         };
         stream::unfold(state, |mut st| async move {
@@ -202,8 +203,9 @@ struct Events {
     docker: Docker,
     project: String,
     inner: Option<RawEvents>,
-    /// Unix seconds of the last event seen: a reconnect replays from there, so events
-    /// during the gap are not lost (a repeat only causes one more status read).
+    /// Unix seconds of the last event seen (at first, of the `events` call): each
+    /// connection replays from there, so events before the first poll or during a
+    /// reconnect are not lost (a repeat only causes one more status read).
     since: Option<i64>,
     /// `None` until a connection fails; then the wait before the next attempt.
     backoff: Option<Duration>,
@@ -257,6 +259,11 @@ impl Events {
         }
         self.docker.events(Some(options.build())).boxed()
     }
+}
+
+fn unix_now() -> Option<i64> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.ok().and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 fn to_event(msg: EventMessage) -> Option<ContainerEvent> {

@@ -60,7 +60,9 @@ fn project_in(dir: &std::path::Path) -> ComposeProject {
     }
 }
 
-fn collecting() -> (LineSink, Arc<Mutex<Vec<(Stream, String)>>>) {
+type Lines = Arc<Mutex<Vec<(Stream, String)>>>;
+
+fn collecting() -> (LineSink, Lines) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink_lines = lines.clone();
     let sink: LineSink = Arc::new(move |s, l| sink_lines.lock().unwrap().push((s, l)));
