@@ -33,6 +33,8 @@ use crate::model::{ComposeProject, Link, ResourceName, TriggerMode};
 #[derive(Debug, Clone)]
 pub struct ComposeDecl {
     pub project: ComposeProject,
+    /// The calls' arguments, merged: a later call for the project re-runs `config`.
+    pub call: Call,
     pub services: Vec<ServiceInfo>,
     /// How many resources were declared before the call: its services go there.
     pub position: usize,
@@ -88,21 +90,14 @@ fn record_files(
     c: &Collector,
     sources: &[Source],
     env_file: Option<&PathBuf>,
-) -> anyhow::Result<Vec<PathBuf>> {
-    let files: Vec<PathBuf> = sources
-        .iter()
-        .filter_map(|s| match s {
-            Source::File(p) => Some(p.clone()),
-            Source::Inline(_) => None,
-        })
-        .collect();
-    for f in files.iter().chain(env_file) {
+) -> anyhow::Result<()> {
+    for f in files_of(sources).iter().chain(env_file) {
         c.record_read(f);
         if !f.is_file() {
             bail!("docker_compose(): {} does not exist", f.display());
         }
     }
-    Ok(files)
+    Ok(())
 }
 
 fn project_of(
@@ -128,6 +123,112 @@ fn project_of(
     Ok((name, dir))
 }
 
+/// What one `docker_compose` call asked for.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub sources: Vec<Source>,
+    pub env_file: Option<PathBuf>,
+    pub profiles: Vec<String>,
+    pub wait: bool,
+}
+
+impl Call {
+    /// A later call for the same project adds its files (compose merges them in
+    /// order, so an override file works as with `-f a -f b`), as in Tilt.
+    fn merged_into(self, prev: &Call) -> Call {
+        let mut profiles = prev.profiles.clone();
+        profiles.extend(
+            self.profiles
+                .into_iter()
+                .filter(|p| !prev.profiles.contains(p)),
+        );
+        Call {
+            sources: prev.sources.iter().cloned().chain(self.sources).collect(),
+            env_file: self.env_file.or_else(|| prev.env_file.clone()),
+            profiles,
+            wait: self.wait || prev.wait,
+        }
+    }
+}
+
+/// Runs `config` for `call` (merged with an earlier call for the same project) and
+/// records the project.
+fn declare(
+    c: &Collector,
+    eval: &Evaluator,
+    name: String,
+    project_dir: PathBuf,
+    call: Call,
+) -> anyhow::Result<()> {
+    let prev = c
+        .compose
+        .borrow()
+        .iter()
+        .position(|d| d.value.project.name == name);
+    let (call, project_dir) = match prev {
+        Some(i) => {
+            let compose = c.compose.borrow();
+            let p = &compose[i].value;
+            (call.merged_into(&p.call), p.project.project_dir.clone())
+        }
+        None => (call, project_dir),
+    };
+    let dot_env = project_dir.join(".env");
+    if call.env_file.is_none() && dot_env.is_file() {
+        c.record_read(&dot_env);
+    }
+    let model = ConfigCmd {
+        project_name: &name,
+        project_dir: &project_dir,
+        env_file: call.env_file.as_deref(),
+        profiles: &call.profiles,
+        sources: &call.sources,
+        env_overrides: &c.env_overrides.borrow(),
+    }
+    .run()?;
+    let decl = ComposeDecl {
+        services: services::services(&model, &project_dir, &call.profiles),
+        project: ComposeProject {
+            name,
+            project_dir,
+            files: files_of(&call.sources),
+            env_file: call.env_file.clone(),
+            profiles: call.profiles.clone(),
+            wait: call.wait,
+            model,
+        },
+        call,
+        position: c.resources.borrow().len(),
+        trigger_mode: c.default_trigger_mode.get(),
+    };
+    let mut compose = c.compose.borrow_mut();
+    match prev {
+        // The project keeps the place and call site of its first call.
+        Some(i) => {
+            compose[i].value = ComposeDecl {
+                position: compose[i].value.position,
+                trigger_mode: compose[i].value.trigger_mode,
+                ..decl
+            }
+        }
+        None => compose.push(Declared {
+            value: decl,
+            at: call_site(eval),
+        }),
+    }
+    Ok(())
+}
+
+fn files_of(sources: &[Source]) -> Vec<PathBuf> {
+    sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::File(p) => Some(p.clone()),
+            Source::Inline(_) => None,
+        })
+        .collect()
+}
+
 #[starlark_module]
 fn compose_module(b: &mut GlobalsBuilder) {
     #[allow(non_snake_case)]
@@ -149,41 +250,15 @@ fn compose_module(b: &mut GlobalsBuilder) {
                 env_file.get_type()
             ),
         };
-        let files = record_files(c, &sources, env_file.as_ref())?;
+        record_files(c, &sources, env_file.as_ref())?;
         let (name, project_dir) = project_of(eval, &sources, project_name)?;
-        let dot_env = project_dir.join(".env");
-        if env_file.is_none() && dot_env.is_file() {
-            c.record_read(&dot_env);
-        }
-        let profiles = str_or_list(Some(profiles), "docker_compose(profiles=)")?;
-        let model = ConfigCmd {
-            project_name: &name,
-            project_dir: &project_dir,
-            env_file: env_file.as_deref(),
-            profiles: &profiles,
-            sources: &sources,
-            env_overrides: &c.env_overrides.borrow(),
-        }
-        .run()?;
-        let services = services::services(&model, &project_dir, &profiles);
-        let decl = ComposeDecl {
-            project: ComposeProject {
-                name,
-                project_dir,
-                files,
-                env_file,
-                profiles,
-                wait,
-                model,
-            },
-            services,
-            position: c.resources.borrow().len(),
-            trigger_mode: c.default_trigger_mode.get(),
+        let call = Call {
+            sources,
+            env_file,
+            profiles: str_or_list(Some(profiles), "docker_compose(profiles=)")?,
+            wait,
         };
-        c.compose.borrow_mut().push(Declared {
-            value: decl,
-            at: call_site(eval),
-        });
+        declare(c, eval, name, project_dir, call)?;
         Ok(NoneType)
     }
 

@@ -310,3 +310,28 @@ fn two_projects_with_one_service_name_need_project_name_in_dc_resource() {
     );
     assert_fails_at(&p.fail(), "pass project_name= to pick one", 3, 1);
 }
+
+#[test]
+fn a_second_call_for_the_same_project_merges_its_files_in_place() {
+    let p = Project::new(
+        "docker_compose('docker-compose.yml')\n\
+         local_resource('x', 'true')\n\
+         docker_compose('override.yml')\n",
+    );
+    p.write("docker-compose.yml", "services:\n  web:\n    image: x\n");
+    p.write(
+        "override.yml",
+        "services:\n  web:\n    ports: ['7200:80']\n  extra:\n    image: y\n",
+    );
+    let loaded = p.load();
+    assert_eq!(names(&loaded), ["extra", "web", "x"]);
+    let web = service(&loaded, "web");
+    assert_eq!(web.published_ports, vec![7200]);
+    assert_eq!(
+        web.project.files,
+        vec![
+            p.path().join("docker-compose.yml"),
+            p.path().join("override.yml")
+        ]
+    );
+}

@@ -143,3 +143,36 @@ pub fn default_project_name(dir: &Path) -> String {
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_yaml_temp_file_is_removed_when_dropped() {
+        let t = TempFile::write("services: {}\n").unwrap();
+        let path = t.0.clone();
+        assert!(path.is_file());
+        drop(t);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn default_project_name_is_the_dir_name_lowercased_and_filtered() {
+        assert_eq!(
+            default_project_name(Path::new("/src/My App.v2_x-y")),
+            "myappv2_x-y"
+        );
+    }
+
+    #[test]
+    fn v1_yaml_and_v2_json_models_read_alike() {
+        let yaml = parse(
+            "services:\n  web:\n    ports:\n    - published: 80\n",
+            false,
+        )
+        .unwrap();
+        let json = parse(r#"{"services":{"web":{"ports":[{"published":80}]}}}"#, true).unwrap();
+        assert_eq!(yaml, json);
+    }
+}
