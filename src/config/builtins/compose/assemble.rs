@@ -15,7 +15,7 @@ use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
 use crate::model::{
     ComposeService, DockerBuild, Dockerfile, ImageBuild, ImageSpec, Link, LiveUpdateSpec, Resource,
-    ResourceKind,
+    ResourceKind, ResourceName,
 };
 
 /// What the Tiltfile declared, as a whole.
@@ -106,58 +106,61 @@ fn match_options(
         .map(|d| vec![None; d.value.services.len()])
         .collect();
     for dc in dcs {
-        let o = &dc.value;
-        let hits: Vec<(usize, usize)> = compose
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| {
-                o.project_name
-                    .as_ref()
-                    .is_none_or(|p| *p == d.value.project.name)
-            })
-            .flat_map(|(di, d)| {
-                d.value
-                    .services
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.name == o.service)
-                    .map(move |(si, _)| (di, si))
-            })
-            .collect();
-        let (di, si) = match hits.as_slice() {
-            [one] => *one,
-            [] => {
-                let msg = format!(
-                    "dc_resource({:?}): no Docker Compose service named {:?}{} (known services: {})",
-                    o.service,
-                    o.service,
-                    o.project_name
-                        .as_ref()
-                        .map(|p| format!(" in project {p:?}"))
-                        .unwrap_or_default(),
-                    known_services(compose)
-                );
-                return Err(error(msg, dc.at.clone()));
-            }
-            _ => {
-                let msg = format!(
-                    "dc_resource({:?}): several compose projects have a service named {:?}; \
-                     pass project_name= to pick one",
-                    o.service, o.service
-                );
-                return Err(error(msg, dc.at.clone()));
-            }
-        };
+        let (di, si) = find_service(compose, dc)?;
         let slot = &mut out[di][si];
         *slot = Some(match slot.take() {
             None => dc.clone(),
             Some(prev) => Declared {
-                value: merge(prev.value, o.clone()),
+                value: merge(prev.value, dc.value.clone()),
                 at: dc.at.clone(),
             },
         });
     }
     Ok(out)
+}
+
+/// The `[decl][service]` index of the service a `dc_resource` names.
+fn find_service(
+    compose: &[Declared<ComposeDecl>],
+    dc: &Declared<DcResourceOpts>,
+) -> Result<(usize, usize), ConfigError> {
+    let o = &dc.value;
+    let hits: Vec<(usize, usize)> = compose
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            o.project_name
+                .as_ref()
+                .is_none_or(|p| *p == d.value.project.name)
+        })
+        .flat_map(|(di, d)| {
+            d.value
+                .services
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.name == o.service)
+                .map(move |(si, _)| (di, si))
+        })
+        .collect();
+    let msg = match hits.as_slice() {
+        [one] => return Ok(*one),
+        [] => format!(
+            "dc_resource({:?}): no Docker Compose service named {:?}{} (known services: {})",
+            o.service,
+            o.service,
+            o.project_name
+                .as_ref()
+                .map(|p| format!(" in project {p:?}"))
+                .unwrap_or_default(),
+            known_services(compose)
+        ),
+        _ => format!(
+            "dc_resource({:?}): several compose projects have a service named {:?}; \
+             pass project_name= to pick one",
+            o.service, o.service
+        ),
+    };
+    Err(error(msg, dc.at.clone()))
 }
 
 /// A later `dc_resource` for the same service overrides what it sets and adds deps and links.
@@ -277,39 +280,11 @@ fn compose_resources(
     for (svc, opt) in d.services.iter().zip(opts) {
         let image = images.for_service(&d.project.name, svc, opt.as_ref())?;
         let o = opt.as_ref().map(|o| o.value.clone()).unwrap_or_default();
-        let mut resource_deps: Vec<crate::model::ResourceName> = svc
-            .depends_on
-            .iter()
-            .map(|s| {
-                renamed
-                    .get(s.as_str())
-                    .cloned()
-                    .unwrap_or_else(|| s.clone())
-                    .into()
-            })
-            .collect();
-        for dep in o.resource_deps {
-            if !resource_deps.contains(&dep) {
-                resource_deps.push(dep);
-            }
-        }
-        let mut links: Vec<Link> = if o.infer_links.unwrap_or(true) {
-            svc.published_ports
-                .iter()
-                .map(|p| Link {
-                    url: format!("http://localhost:{p}/"),
-                    name: None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        links.extend(o.links);
         let resource = Resource {
             name: renamed[svc.name.as_str()].clone().into(),
+            resource_deps: resource_deps(svc, &renamed, o.resource_deps),
+            links: links(svc, o.infer_links.unwrap_or(true), o.links),
             labels: o.labels.unwrap_or_default(),
-            links,
-            resource_deps,
             trigger_mode: o.trigger_mode.unwrap_or(d.trigger_mode),
             auto_init: o.auto_init.unwrap_or(true),
             kind: ResourceKind::Compose(ComposeService {
@@ -327,6 +302,34 @@ fn compose_resources(
         });
     }
     Ok(out)
+}
+
+/// `depends_on` (following `new_name` renames), then `dc_resource(resource_deps=)`.
+fn resource_deps(
+    svc: &ServiceInfo,
+    renamed: &BTreeMap<&str, String>,
+    extra: Vec<ResourceName>,
+) -> Vec<ResourceName> {
+    let mut deps: Vec<ResourceName> = svc
+        .depends_on
+        .iter()
+        .map(|s| renamed.get(s.as_str()).unwrap_or(s).clone().into())
+        .collect();
+    for dep in extra {
+        if !deps.contains(&dep) {
+            deps.push(dep);
+        }
+    }
+    deps
+}
+
+/// A link per published port (unless `infer_links=False`), then `dc_resource(links=)`.
+fn links(svc: &ServiceInfo, infer: bool, extra: Vec<Link>) -> Vec<Link> {
+    let inferred = svc.published_ports.iter().filter(|_| infer).map(|p| Link {
+        url: format!("http://localhost:{p}/"),
+        name: None,
+    });
+    inferred.chain(extra).collect()
 }
 
 /// Local resources in order, with each compose call's resources placed where the
