@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use stilt::config::{LoadOptions, load};
-use stilt::model::{Project, ResourceKind};
+use stilt::model::{ComposeService, ImageBuild, ImageSpec, LiveUpdateSpec, Project, ResourceKind};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
@@ -52,6 +52,10 @@ fn render_project(p: &Project) -> String {
         let names: Vec<&str> = e.iter().map(|n| n.as_str()).collect();
         let _ = writeln!(s, "enabled: {names:?}");
     }
+    render_compose_projects(&mut s, p);
+    for img in &p.images {
+        render_image(&mut s, img);
+    }
     for r in &p.resources {
         let _ = writeln!(s, "resource {}", r.name);
         let _ = writeln!(
@@ -64,9 +68,12 @@ fn render_project(p: &Project) -> String {
         for l in &r.links {
             let _ = writeln!(s, "  link {} {:?}", l.url, l.name);
         }
-        let ResourceKind::Local(l) = &r.kind else {
-            let _ = writeln!(s, "  {:?}", r.kind);
-            continue;
+        let l = match &r.kind {
+            ResourceKind::Local(l) => l,
+            ResourceKind::Compose(c) => {
+                render_service(&mut s, c);
+                continue;
+            }
         };
         let _ = writeln!(s, "  cmd={:?}", l.cmd);
         let _ = writeln!(s, "  serve_cmd={:?}", l.serve_cmd);
@@ -87,6 +94,101 @@ fn render_project(p: &Project) -> String {
         }
     }
     s
+}
+
+/// Each compose project once (services share it): what `config` resolved.
+fn render_compose_projects(s: &mut String, p: &Project) {
+    let mut seen: Vec<&str> = Vec::new();
+    for c in p.resources.iter().filter_map(|r| r.compose()) {
+        let proj = &c.project;
+        if seen.contains(&proj.name.as_str()) {
+            continue;
+        }
+        seen.push(&proj.name);
+        let services: Vec<&String> = proj.model["services"]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        let _ = writeln!(s, "compose_project {}", proj.name);
+        let _ = writeln!(
+            s,
+            "  dir={} files={:?} env_file={:?}",
+            proj.project_dir.display(),
+            proj.files,
+            proj.env_file
+        );
+        let _ = writeln!(
+            s,
+            "  profiles={:?} wait={} model_services={services:?}",
+            proj.profiles, proj.wait
+        );
+    }
+}
+
+fn render_service(s: &mut String, c: &ComposeService) {
+    let _ = writeln!(
+        s,
+        "  compose project={} service={} image={:?} healthcheck={} ports={:?}",
+        c.project.name, c.service, c.image, c.has_healthcheck, c.published_ports
+    );
+}
+
+fn render_image(s: &mut String, img: &ImageSpec) {
+    let _ = writeln!(s, "image {} ({})", img.image_ref, img.kind_label());
+    match &img.build {
+        ImageBuild::Docker(d) => {
+            let _ = writeln!(
+                s,
+                "  context={} dockerfile={:?}",
+                d.context.display(),
+                d.dockerfile
+            );
+            let _ = writeln!(
+                s,
+                "  build_args={:?} target={:?} ignore={:?} only={:?}",
+                d.build_args, d.target, d.ignore, d.only
+            );
+            let _ = writeln!(
+                s,
+                "  extra_tags={:?} network={:?} platform={:?} pull={} cache_from={:?} extra_hosts={:?}",
+                d.extra_tags, d.network, d.platform, d.pull, d.cache_from, d.extra_hosts
+            );
+        }
+        ImageBuild::Custom(c) => {
+            let _ = writeln!(s, "  command={:?} dir={}", c.command, c.dir.display());
+            let _ = writeln!(s, "  deps={:?} ignore={:?}", c.deps, c.ignore);
+            let _ = writeln!(
+                s,
+                "  tag={:?} disable_push={} skips_local_docker={} outputs_image_ref_to={:?} env={:?}",
+                c.tag, c.disable_push, c.skips_local_docker, c.outputs_image_ref_to, c.env
+            );
+        }
+    }
+    if let Some(e) = &img.entrypoint {
+        let _ = writeln!(s, "  entrypoint={e:?}");
+    }
+    render_live_update(s, &img.live_update);
+}
+
+fn render_live_update(s: &mut String, lu: &LiveUpdateSpec) {
+    if *lu == LiveUpdateSpec::default() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "  live_update initial_sync={} restart={} fall_back_on={:?}",
+        lu.initial_sync, lu.restart, lu.fall_back_on
+    );
+    for sync in &lu.syncs {
+        let _ = writeln!(s, "    sync {} -> {}", sync.local.display(), sync.remote);
+    }
+    for run in &lu.runs {
+        let _ = writeln!(
+            s,
+            "    run {:?} triggers={:?} echo_off={}",
+            run.cmd, run.triggers, run.echo_off
+        );
+    }
 }
 
 fn check(name: &str, args: &[&str]) {
@@ -136,4 +238,18 @@ golden! {
     error_enable_unknown_resource("nope"),
     config_parse_takes_args("--port", "9000", "extra"),
     error_bad_ignore_pattern,
+    docker_build_all_options,
+    custom_build_all_options,
+    error_docker_build_ssh,
+    error_docker_build_duplicate_ref,
+    error_live_update_order,
+    error_live_update_sync_outside_context,
+    error_live_update_relative_remote,
+    error_live_update_trigger_outside_sync,
+    error_live_update_sync_outside_deps,
+    docker_compose_services,
+    docker_compose_enable_by_name("web"),
+    error_compose_missing_file,
+    dc_resource_options,
+    error_dc_resource_unknown_service,
 }

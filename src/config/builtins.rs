@@ -1,12 +1,18 @@
 //! Tiltfile builtins, one file per family. Each only records into the `Collector`
-//! (`local()` is the exception: like Tilt, it runs its command during the load).
+//! (`local()` and `docker_compose()` are the exceptions: like Tilt, they run a command
+//! during the load, the user's and `compose config`).
 
 pub mod args;
 pub mod blob;
+pub mod compose;
 pub mod config_args;
+pub mod custom_build;
 pub mod data;
+pub mod docker_build;
 pub mod encoding;
 pub mod files;
+pub mod image_ref;
+pub mod live_update;
 pub mod loading;
 pub mod local;
 pub mod local_resource;
@@ -23,6 +29,10 @@ use starlark::environment::GlobalsBuilder;
 
 pub fn register_all(b: &mut GlobalsBuilder) {
     local_resource::register(b);
+    docker_build::register(b);
+    custom_build::register(b);
+    live_update::register(b);
+    compose::register(b);
     values::register(b);
     settings::register(b);
     files::register(b);

@@ -12,9 +12,10 @@ use starlark::any::ProvidesStaticType;
 use starlark::environment::FrozenModule;
 use starlark::eval::Evaluator;
 
+use super::builtins::compose::{ComposeDecl, DcResourceOpts};
 use super::builtins::config_args::ConfigArgs;
 use super::error::Location;
-use crate::model::{Resource, Settings, TriggerMode};
+use crate::model::{ImageSpec, Resource, Settings, TriggerMode};
 
 /// Something declared by a builtin call, with the place of the call.
 #[derive(Debug, Clone)]
@@ -33,6 +34,12 @@ pub struct Collector {
     /// `up`, `ci` or `down`: exposed as `config.tilt_subcommand`.
     pub subcommand: String,
     pub resources: RefCell<Vec<Declared<Resource>>>,
+    /// `docker_build` / `custom_build`, in declaration order.
+    pub images: RefCell<Vec<Declared<ImageSpec>>>,
+    /// `docker_compose` calls; their services become resources after evaluation.
+    pub compose: RefCell<Vec<Declared<ComposeDecl>>>,
+    /// `dc_resource` options, applied after evaluation (they may precede the service).
+    pub dc_resources: RefCell<Vec<Declared<DcResourceOpts>>>,
     pub settings: RefCell<Settings>,
     pub default_trigger_mode: Cell<TriggerMode>,
     pub files_read: RefCell<BTreeSet<PathBuf>>,
@@ -63,6 +70,9 @@ impl Collector {
             args,
             subcommand,
             resources: RefCell::default(),
+            images: RefCell::default(),
+            compose: RefCell::default(),
+            dc_resources: RefCell::default(),
             settings: RefCell::default(),
             default_trigger_mode: Cell::new(TriggerMode::Auto),
             files_read: RefCell::default(),

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::builtins::compose::assemble::{Declarations, assemble};
 use super::collect::{Collector, normalize};
 use super::error::ConfigError;
 use super::loader::eval_file;
@@ -80,9 +81,17 @@ fn evaluate(c: &Collector, path: &Path) -> Result<(), ConfigError> {
     }
 }
 
-/// Checks the declared resources as a whole (deps graph) and builds the project.
+/// Assembles what the builtins declared (compose services and images join the local
+/// resources), checks it as a whole (deps graph) and builds the project.
 fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
-    let declared = c.resources.take();
+    let assembled = assemble(Declarations {
+        locals: c.resources.take(),
+        images: c.images.take(),
+        compose: c.compose.take(),
+        dc_resources: c.dc_resources.take(),
+    })?;
+    c.warnings.borrow_mut().extend(assembled.warnings);
+    let declared = assembled.resources;
     let resources: Vec<Resource> = declared.iter().map(|d| d.value.clone()).collect();
     if let Err(e) = topo_order(&resources) {
         let culprit = match &e {
@@ -110,7 +119,7 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
         resources,
         settings: c.settings.borrow().clone(),
         enabled,
-        images: Vec::new(),
+        images: assembled.images,
     })
 }
 

@@ -113,7 +113,7 @@ fn probe_arg(v: Value) -> anyhow::Result<Option<crate::model::Probe>> {
 }
 
 /// `links` may be a url string, a `link(...)`, or a list of either.
-fn links_arg(v: Value) -> anyhow::Result<Vec<Link>> {
+pub(super) fn links_arg(v: Value) -> anyhow::Result<Vec<Link>> {
     if v.is_none() {
         return Ok(Vec::new());
     }

@@ -13,11 +13,7 @@ use starlark::values::{
 
 /// Tilt builtins that are planned but not implemented, with the capability they belong to.
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("docker_build", "image builds"),
-    ("custom_build", "image builds"),
     ("default_registry", "image builds"),
-    ("docker_compose", "Docker Compose"),
-    ("dc_resource", "Docker Compose"),
     ("k8s_yaml", "Kubernetes"),
     ("k8s_resource", "Kubernetes"),
     ("k8s_custom_deploy", "Kubernetes"),
@@ -29,11 +25,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("filter_yaml", "Kubernetes"),
     ("workload_to_resource_function", "Kubernetes"),
     ("port_forward", "Kubernetes"),
-    ("sync", "live update"),
-    ("run", "live update"),
-    ("fall_back_on", "live update"),
-    ("initial_sync", "live update"),
-    ("restart_container", "live update"),
     ("secret_settings", "secret scrubbing"),
     ("docker_prune_settings", "image builds"),
     ("local_git_repo", "git helpers"),

@@ -1,0 +1,361 @@
+//! After evaluation: compose services + `dc_resource` options + declared images ->
+//! resources and the project's image list.
+//!
+//! Done once at the end because `dc_resource` may precede its `docker_compose` and a
+//! `docker_build` may follow it (Tilt allows both). Compose resources take the place
+//! of their `docker_compose` call among the other resources, so declaration order
+//! stays what the Tiltfile reads like.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::services::ServiceInfo;
+use super::{ComposeDecl, DcResourceOpts};
+use crate::config::builtins::image_ref::{same_image, without_tag};
+use crate::config::collect::Declared;
+use crate::config::error::{ConfigError, Location};
+use crate::model::{
+    ComposeService, DockerBuild, Dockerfile, ImageBuild, ImageSpec, Link, LiveUpdateSpec, Resource,
+    ResourceKind, ResourceName,
+};
+
+/// What the Tiltfile declared, as a whole.
+#[derive(Debug)]
+pub struct Assembled {
+    /// Every resource in declaration order, each with the call that declared it.
+    pub resources: Vec<Declared<Resource>>,
+    /// Declared images, then images generated from compose `build:` sections.
+    pub images: Vec<ImageSpec>,
+    pub warnings: Vec<String>,
+}
+
+/// The declarations collected by the builtins.
+pub struct Declarations {
+    pub locals: Vec<Declared<Resource>>,
+    pub images: Vec<Declared<ImageSpec>>,
+    pub compose: Vec<Declared<ComposeDecl>>,
+    pub dc_resources: Vec<Declared<DcResourceOpts>>,
+}
+
+fn error(message: String, at: Option<Location>) -> ConfigError {
+    match at {
+        Some(location) => ConfigError::Declared { message, location },
+        None => ConfigError::Eval {
+            rendered: format!("error: {message}"),
+            location: None,
+        },
+    }
+}
+
+/// `dc_resource` options merged per service: `[decl][service]`.
+type Options = Vec<Vec<Option<Declared<DcResourceOpts>>>>;
+
+pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
+    let options = match_options(&d.compose, &d.dc_resources)?;
+    let mut images = Images {
+        all: d.images.iter().map(|i| i.value.clone()).collect(),
+        declared: d.images.len(),
+        used: HashSet::new(),
+        warnings: Vec::new(),
+    };
+    let mut placed: Vec<(usize, Declared<Resource>)> = Vec::new();
+    for (decl, opts) in d.compose.iter().zip(&options) {
+        for r in compose_resources(decl, opts, &mut images)? {
+            placed.push((decl.value.position, r));
+        }
+    }
+    let resources = interleave(d.locals, placed)?;
+    let mut warnings = images.warnings;
+    for (i, img) in images.all[..images.declared].iter().enumerate() {
+        if !images.used.contains(&i) {
+            warnings.push(format!(
+                "image '{}' is not used by any resource",
+                img.image_ref
+            ));
+        }
+    }
+    Ok(Assembled {
+        resources,
+        images: images.all,
+        warnings,
+    })
+}
+
+fn known_services(compose: &[Declared<ComposeDecl>]) -> String {
+    let names: Vec<String> = compose
+        .iter()
+        .flat_map(|d| {
+            d.value
+                .services
+                .iter()
+                .map(|s| format!("{}/{}", d.value.project.name, s.name))
+        })
+        .collect();
+    if names.is_empty() {
+        "none: no docker_compose() declared any".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn match_options(
+    compose: &[Declared<ComposeDecl>],
+    dcs: &[Declared<DcResourceOpts>],
+) -> Result<Options, ConfigError> {
+    let mut out: Options = compose
+        .iter()
+        .map(|d| vec![None; d.value.services.len()])
+        .collect();
+    for dc in dcs {
+        let (di, si) = find_service(compose, dc)?;
+        let slot = &mut out[di][si];
+        *slot = Some(match slot.take() {
+            None => dc.clone(),
+            Some(prev) => Declared {
+                value: merge(prev.value, dc.value.clone()),
+                at: dc.at.clone(),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The `[decl][service]` index of the service a `dc_resource` names.
+fn find_service(
+    compose: &[Declared<ComposeDecl>],
+    dc: &Declared<DcResourceOpts>,
+) -> Result<(usize, usize), ConfigError> {
+    let o = &dc.value;
+    let hits: Vec<(usize, usize)> = compose
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            o.project_name
+                .as_ref()
+                .is_none_or(|p| *p == d.value.project.name)
+        })
+        .flat_map(|(di, d)| {
+            d.value
+                .services
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.name == o.service)
+                .map(move |(si, _)| (di, si))
+        })
+        .collect();
+    let msg = match hits.as_slice() {
+        [one] => return Ok(*one),
+        [] => format!(
+            "dc_resource({:?}): no Docker Compose service named {:?}{} (known services: {})",
+            o.service,
+            o.service,
+            o.project_name
+                .as_ref()
+                .map(|p| format!(" in project {p:?}"))
+                .unwrap_or_default(),
+            known_services(compose)
+        ),
+        _ => format!(
+            "dc_resource({:?}): several compose projects have a service named {:?}; \
+             pass project_name= to pick one",
+            o.service, o.service
+        ),
+    };
+    Err(error(msg, dc.at.clone()))
+}
+
+/// A later `dc_resource` for the same service overrides what it sets and adds deps and links.
+fn merge(mut a: DcResourceOpts, b: DcResourceOpts) -> DcResourceOpts {
+    a.new_name = b.new_name.or(a.new_name);
+    a.trigger_mode = b.trigger_mode.or(a.trigger_mode);
+    a.resource_deps.extend(b.resource_deps);
+    a.links.extend(b.links);
+    a.labels = b.labels.or(a.labels);
+    a.auto_init = b.auto_init.or(a.auto_init);
+    a.infer_links = b.infer_links.or(a.infer_links);
+    a.image = b.image.or(a.image);
+    a
+}
+
+struct Images {
+    all: Vec<ImageSpec>,
+    /// `all[..declared]` came from docker_build / custom_build.
+    declared: usize,
+    /// Indices of declared images some service uses.
+    used: HashSet<usize>,
+    warnings: Vec<String>,
+}
+
+impl Images {
+    fn find_declared(&self, r: &str) -> Option<usize> {
+        self.all[..self.declared]
+            .iter()
+            .position(|i| same_image(&i.image_ref, r))
+    }
+
+    /// The image stilt builds for `svc`, if any.
+    fn for_service(
+        &mut self,
+        project: &str,
+        svc: &ServiceInfo,
+        opt: Option<&Declared<DcResourceOpts>>,
+    ) -> Result<Option<String>, ConfigError> {
+        if let Some((wanted, dc)) = opt.and_then(|o| o.value.image.as_ref().map(|i| (i, o))) {
+            let Some(i) = self.find_declared(wanted) else {
+                let msg = format!(
+                    "dc_resource({:?}, image={wanted:?}): no docker_build or custom_build \
+                     declares that image",
+                    svc.name
+                );
+                return Err(error(msg, dc.at.clone()));
+            };
+            self.used.insert(i);
+            return Ok(Some(self.all[i].image_ref.clone()));
+        }
+        if let Some(i) = svc.image.as_deref().and_then(|r| self.find_declared(r)) {
+            self.used.insert(i);
+            let img = &self.all[i];
+            if svc.build.is_some() {
+                self.warnings.push(format!(
+                    "compose service {:?}: {}({:?}) builds its image, so the service's \
+                     build: section is ignored",
+                    svc.name,
+                    img.kind_label(),
+                    img.image_ref
+                ));
+            }
+            return Ok(Some(img.image_ref.clone()));
+        }
+        Ok(svc.build.as_ref().map(|b| {
+            let image_ref = svc
+                .image
+                .as_deref()
+                .map(without_tag)
+                .unwrap_or_else(|| format!("{project}-{}", svc.name));
+            if !self.all.iter().any(|i| i.image_ref == image_ref) {
+                self.all.push(generated_image(image_ref.clone(), b));
+            }
+            image_ref
+        }))
+    }
+}
+
+fn generated_image(image_ref: String, b: &super::services::BuildSection) -> ImageSpec {
+    ImageSpec {
+        image_ref,
+        build: ImageBuild::Docker(DockerBuild {
+            context: b.context.clone(),
+            dockerfile: Dockerfile::Path(b.dockerfile.clone()),
+            build_args: b.args.clone(),
+            target: b.target.clone(),
+            ignore: Vec::new(),
+            only: Vec::new(),
+            extra_tags: Vec::new(),
+            network: None,
+            platform: None,
+            pull: false,
+            cache_from: Vec::new(),
+            extra_hosts: Vec::new(),
+        }),
+        live_update: LiveUpdateSpec::default(),
+        entrypoint: None,
+    }
+}
+
+fn compose_resources(
+    decl: &Declared<ComposeDecl>,
+    opts: &[Option<Declared<DcResourceOpts>>],
+    images: &mut Images,
+) -> Result<Vec<Declared<Resource>>, ConfigError> {
+    let d = &decl.value;
+    let renamed: BTreeMap<&str, String> = d
+        .services
+        .iter()
+        .zip(opts)
+        .map(|(s, o)| {
+            let name = o.as_ref().and_then(|o| o.value.new_name.clone());
+            (s.name.as_str(), name.unwrap_or_else(|| s.name.clone()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (svc, opt) in d.services.iter().zip(opts) {
+        let image = images.for_service(&d.project.name, svc, opt.as_ref())?;
+        let o = opt.as_ref().map(|o| o.value.clone()).unwrap_or_default();
+        let resource = Resource {
+            name: renamed[svc.name.as_str()].clone().into(),
+            resource_deps: resource_deps(svc, &renamed, o.resource_deps),
+            links: links(svc, o.infer_links.unwrap_or(true), o.links),
+            labels: o.labels.unwrap_or_default(),
+            trigger_mode: o.trigger_mode.unwrap_or(d.trigger_mode),
+            auto_init: o.auto_init.unwrap_or(true),
+            kind: ResourceKind::Compose(ComposeService {
+                project: d.project.clone(),
+                service: svc.name.clone(),
+                image,
+                has_healthcheck: svc.has_healthcheck,
+                published_ports: svc.published_ports.clone(),
+            }),
+        };
+        let at = opt.as_ref().and_then(|o| o.at.clone()).or(decl.at.clone());
+        out.push(Declared {
+            value: resource,
+            at,
+        });
+    }
+    Ok(out)
+}
+
+/// `depends_on` (following `new_name` renames), then `dc_resource(resource_deps=)`.
+fn resource_deps(
+    svc: &ServiceInfo,
+    renamed: &BTreeMap<&str, String>,
+    extra: Vec<ResourceName>,
+) -> Vec<ResourceName> {
+    let mut deps: Vec<ResourceName> = svc
+        .depends_on
+        .iter()
+        .map(|s| renamed.get(s.as_str()).unwrap_or(s).clone().into())
+        .collect();
+    for dep in extra {
+        if !deps.contains(&dep) {
+            deps.push(dep);
+        }
+    }
+    deps
+}
+
+/// A link per published port (unless `infer_links=False`), then `dc_resource(links=)`.
+fn links(svc: &ServiceInfo, infer: bool, extra: Vec<Link>) -> Vec<Link> {
+    let inferred = svc.published_ports.iter().filter(|_| infer).map(|p| Link {
+        url: format!("http://localhost:{p}/"),
+        name: None,
+    });
+    inferred.chain(extra).collect()
+}
+
+/// Local resources in order, with each compose call's resources placed where the
+/// call was; a name declared twice is an error at the second declaration.
+fn interleave(
+    locals: Vec<Declared<Resource>>,
+    placed: Vec<(usize, Declared<Resource>)>,
+) -> Result<Vec<Declared<Resource>>, ConfigError> {
+    let mut out: Vec<Declared<Resource>> = Vec::with_capacity(locals.len() + placed.len());
+    let mut placed = placed.into_iter().peekable();
+    for (i, local) in locals.into_iter().enumerate() {
+        while let Some((_, r)) = placed.next_if(|(pos, _)| *pos <= i) {
+            out.push(r);
+        }
+        out.push(local);
+    }
+    out.extend(placed.map(|(_, r)| r));
+    let mut seen: HashSet<&str> = HashSet::new();
+    for r in &out {
+        if !seen.insert(r.value.name.as_str()) {
+            let msg = format!(
+                "a resource named {:?} is already declared",
+                r.value.name.as_str()
+            );
+            return Err(error(msg, r.at.clone()));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,178 @@
+//! Running `<compose> config` at load time to get the normalized model.
+//!
+//! The compose tool itself resolves the files (merging, `${VAR}` interpolation,
+//! `extends`, relative paths), so stilt never re-implements compose's rules. Inline
+//! YAML blobs are written to temp files that are removed as soon as `config` has
+//! run: the printed model is self-contained, and deploys feed it on stdin.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::bail;
+
+use crate::deploy::compose::tool::ComposeTool;
+
+/// One `config` invocation.
+pub struct ConfigCmd<'a> {
+    pub project_name: &'a str,
+    pub project_dir: &'a Path,
+    pub env_file: Option<&'a Path>,
+    pub profiles: &'a [String],
+    /// Compose files and inline YAML, in the order given.
+    pub sources: &'a [Source],
+    /// The Tiltfile's `os.putenv` / `os.unsetenv` (compose interpolates the environment).
+    pub env_overrides: &'a BTreeMap<String, Option<String>>,
+}
+
+/// One entry of `docker_compose(configPaths)`.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    Inline(String),
+}
+
+/// Inline YAML written out for one `config` run; removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn write(text: &str) -> anyhow::Result<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("stilt-compose-{}-{n}.yml", std::process::id()));
+        std::fs::write(&path, text).map_err(|e| {
+            anyhow::anyhow!(
+                "docker_compose(): cannot write inline YAML to {}: {e}",
+                path.display()
+            )
+        })?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        // Best effort: a leftover temp file is harmless.
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl ConfigCmd<'_> {
+    /// Runs `config` and returns the model as JSON.
+    pub fn run(&self) -> anyhow::Result<serde_json::Value> {
+        let tool = ComposeTool::detect().map_err(|e| anyhow::anyhow!("docker_compose(): {e}"))?;
+        let mut temps: Vec<TempFile> = Vec::new();
+        let mut command = tool.command();
+        command
+            .arg("-p")
+            .arg(self.project_name)
+            .arg("--project-directory")
+            .arg(self.project_dir);
+        if let Some(f) = self.env_file {
+            command.arg("--env-file").arg(f);
+        }
+        for p in self.profiles {
+            command.arg("--profile").arg(p);
+        }
+        for s in self.sources {
+            let path = match s {
+                Source::File(p) => p.clone(),
+                Source::Inline(text) => {
+                    temps.push(TempFile::write(text)?);
+                    temps[temps.len() - 1].0.clone()
+                }
+            };
+            command.arg("-f").arg(path);
+        }
+        command.arg("config");
+        if tool.json_config {
+            command.args(["--format", "json"]);
+        }
+        let out = self.output(command, &tool.argv.join(" "))?;
+        drop(temps);
+        parse(&out, tool.json_config)
+    }
+
+    fn output(&self, mut command: Command, tool: &str) -> anyhow::Result<String> {
+        for (k, v) in self.env_overrides {
+            match v {
+                Some(v) => command.env(k, v),
+                None => command.env_remove(k),
+            };
+        }
+        command
+            .current_dir(self.project_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = command
+            .output()
+            .map_err(|e| anyhow::anyhow!("docker_compose(): cannot run `{tool} config`: {e}"))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            bail!(
+                "docker_compose(): `{tool} config` failed ({}) for project {:?}:\n{}",
+                out.status,
+                self.project_name,
+                stderr.trim_end()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// v2 prints JSON; v1 prints YAML, read into the same JSON values.
+fn parse(text: &str, json: bool) -> anyhow::Result<serde_json::Value> {
+    let parsed = if json {
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())
+    } else {
+        serde_saphyr::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| anyhow::anyhow!("docker_compose(): cannot read the compose model: {e}"))
+}
+
+/// The project name compose picks by default: the directory's name, lowercased,
+/// keeping `[a-z0-9_-]`.
+pub fn default_project_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_yaml_temp_file_is_removed_when_dropped() {
+        let t = TempFile::write("services: {}\n").unwrap();
+        let path = t.0.clone();
+        assert!(path.is_file());
+        drop(t);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn default_project_name_is_the_dir_name_lowercased_and_filtered() {
+        assert_eq!(
+            default_project_name(Path::new("/src/My App.v2_x-y")),
+            "myappv2_x-y"
+        );
+    }
+
+    #[test]
+    fn v1_yaml_and_v2_json_models_read_alike() {
+        let yaml = parse(
+            "services:\n  web:\n    ports:\n    - published: 80\n",
+            false,
+        )
+        .unwrap();
+        let json = parse(r#"{"services":{"web":{"ports":[{"published":80}]}}}"#, true).unwrap();
+        assert_eq!(yaml, json);
+    }
+}
