@@ -13,3 +13,9 @@ mod config_golden;
 mod decisions;
 /// The engine loop driven with the fake spawner and fake watcher.
 mod engine_fake;
+/// `stilt up`'s terminal UI driven in tmux: start, trigger, quit, nothing left behind.
+mod tui_e2e;
+/// Keys and mouse events to intents, and what intents do to the UI and the engine.
+mod tui_input;
+/// Literal screens of the terminal UI (TestBackend).
+mod tui_screens;
