@@ -47,7 +47,7 @@ fn snap(resources: Vec<ResourceView>) -> Snapshot {
 }
 
 fn selected_name(app: &App, s: &Snapshot) -> String {
-    app.selected(s).unwrap().name.clone()
+    app.selected(s).expect("a selection").name.clone()
 }
 
 #[test]

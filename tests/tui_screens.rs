@@ -59,7 +59,8 @@ fn mixed(t0: Instant) -> Snapshot {
     let mut api = res("api", t0);
     api.labels = vec!["backend".into()];
     api.runtime = RuntimeStatus::Ok;
-    api.last_run.as_mut().unwrap().reason = "3 files changed: src/app.py, src/db.py, ...".into();
+    api.last_run.as_mut().expect("ran").reason =
+        "3 files changed: src/app.py, src/db.py, ...".into();
     api.endpoints = vec!["http://localhost:8000 (api)".into()];
     let mut db = res("db", t0);
     db.labels = vec!["backend".into()];
