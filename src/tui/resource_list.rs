@@ -105,6 +105,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let cols = Columns::fit(snap, area.width);
     let all = rows(snap);
     let selected_row = selected_line(&all, app.selected);
+    let selected = app
+        .selected
+        .min(resource_rows(snap).len().saturating_sub(1));
     // The column heading and the detail line take one line each.
     let room = usize::from(area.height.saturating_sub(2)).max(1);
     let first = (selected_row + 1).saturating_sub(room);
@@ -117,7 +120,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         lines.push(match row {
             Row::Group(label) => Line::styled(format!("  ── {label} "), t.title()),
             Row::Resource(i) => {
-                let sel = resource_no == app.selected.min(resource_rows(snap).len() - 1);
+                let sel = resource_no == selected;
                 resource_no += 1;
                 resource_line(&snap.resources[*i], sel, &cols, app, t)
             }

@@ -22,7 +22,8 @@ const SPINNER_PERIOD: Duration = Duration::from_millis(120);
 /// What the engine side hands the UI (made by `views::tui::TuiView::new`).
 pub struct Feed {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
-    pub logs: mpsc::UnboundedReceiver<Vec<LogEntry>>,
+    /// Taken by the UI task when it starts.
+    pub logs: Option<mpsc::UnboundedReceiver<Vec<LogEntry>>>,
     /// Lines sent and not yet taken: the sender drops lines above a limit.
     pub in_flight: Arc<AtomicUsize>,
 }
@@ -37,51 +38,66 @@ pub async fn run(
     let mut app = App::new(Instant::now(), color);
     let mut snap = feed.snapshots.borrow().clone();
     let mut events = Some(EventStream::new());
-    let mut logs = Some(feed.logs);
+    let mut logs = feed.logs.take();
     let mut dirty = true;
     loop {
         if dirty {
-            app.now = Instant::now();
-            let size = tui.terminal.size()?;
-            app.page = super::log_page(size.height);
-            tui.terminal.draw(|f| super::draw(f, &app, &snap))?;
-            dirty = false;
+            redraw(&mut tui, &mut app, &snap)?;
         }
         let busy = snap.busy() || app.quitting;
-        tokio::select! {
+        dirty = tokio::select! {
             ev = next_event(&mut events) => match ev {
-                Some(ev) => dirty = on_event(ev, &mut app, &snap, &actions),
+                Some(ev) => on_event(ev, &mut app, &snap, &actions),
                 None => {
                     // The terminal went away: stop everything, then exit.
                     events = None;
                     let _ = actions.send(Action::Quit);
+                    false
                 }
             },
             changed = feed.snapshots.changed() => match changed {
                 Ok(()) => {
                     snap = feed.snapshots.borrow_and_update().clone();
-                    dirty = true;
+                    true
                 }
                 Err(_) => return Ok(()),
             },
-            batch = next_batch(&mut logs) => match batch {
-                Some(batch) => {
-                    take_logs(batch, &mut app, &snap, &feed.in_flight);
-                    if let Some(rx) = logs.as_mut() {
-                        while let Ok(more) = rx.try_recv() {
-                            take_logs(more, &mut app, &snap, &feed.in_flight);
-                        }
-                    }
-                    dirty = true;
-                }
-                None => logs = None,
-            },
+            batch = next_batch(&mut logs) => on_logs(batch, &mut logs, &mut app, &snap, &feed),
             _ = tokio::time::sleep(SPINNER_PERIOD), if busy => {
                 app.tick = app.tick.wrapping_add(1);
-                dirty = true;
+                true
             }
+        };
+    }
+}
+
+fn redraw(tui: &mut Tui, app: &mut App, snap: &Snapshot) -> io::Result<()> {
+    app.now = Instant::now();
+    let size = tui.terminal.size()?;
+    app.page = super::log_page(size.height);
+    tui.terminal.draw(|f| super::draw(f, app, snap))?;
+    Ok(())
+}
+
+/// Takes a batch and whatever else is queued; a closed channel is no longer polled.
+fn on_logs(
+    batch: Option<Vec<LogEntry>>,
+    logs: &mut Option<mpsc::UnboundedReceiver<Vec<LogEntry>>>,
+    app: &mut App,
+    snap: &Snapshot,
+    feed: &Feed,
+) -> bool {
+    let Some(batch) = batch else {
+        *logs = None;
+        return false;
+    };
+    take_logs(batch, app, snap, &feed.in_flight);
+    if let Some(rx) = logs.as_mut() {
+        while let Ok(more) = rx.try_recv() {
+            take_logs(more, app, snap, &feed.in_flight);
         }
     }
+    true
 }
 
 fn take_logs(batch: Vec<LogEntry>, app: &mut App, snap: &Snapshot, in_flight: &AtomicUsize) {

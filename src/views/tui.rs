@@ -40,7 +40,7 @@ impl TuiView {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let feed = Feed {
             snapshots: srx,
-            logs: lrx,
+            logs: Some(lrx),
             in_flight: in_flight.clone(),
         };
         let view = TuiView {
