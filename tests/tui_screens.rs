@@ -275,3 +275,18 @@ const FOCUSED: [&str; 10] = [
     "                                                            ",
     " j/k scroll  esc back  t trigger  s source  / filter  g/G en",
 ];
+
+#[test]
+fn tiny_terminals_draw_without_panicking() {
+    let t0 = Instant::now();
+    let snap = mixed(t0);
+    let mut app = app(t0);
+    mixed_logs(&mut app, &snap);
+    for mode in [Intent::FocusLogs, Intent::ToggleHelp, Intent::StartFilter] {
+        let mut app = app.clone();
+        app.apply(mode, &snap);
+        for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 8), (200, 60)] {
+            render(&app, &snap, w, h);
+        }
+    }
+}

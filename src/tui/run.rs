@@ -28,11 +28,20 @@ pub struct Feed {
     pub in_flight: Arc<AtomicUsize>,
 }
 
-/// Runs until the engine side closes the feed (after it stopped everything).
-pub async fn run(
+/// Runs until the engine side closes the feed (after it stopped everything). If the
+/// terminal fails, the engine is asked to stop: nobody could see or quit it.
+pub async fn run(tui: Tui, feed: Feed, actions: mpsc::UnboundedSender<Action>) -> io::Result<()> {
+    let result = ui_loop(tui, feed, &actions).await;
+    if result.is_err() {
+        let _ = actions.send(Action::Quit);
+    }
+    result
+}
+
+async fn ui_loop(
     mut tui: Tui,
     mut feed: Feed,
-    actions: mpsc::UnboundedSender<Action>,
+    actions: &mpsc::UnboundedSender<Action>,
 ) -> io::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(Instant::now(), color);
@@ -47,7 +56,7 @@ pub async fn run(
         let busy = snap.busy() || app.quitting;
         dirty = tokio::select! {
             ev = next_event(&mut events) => match ev {
-                Some(ev) => on_event(ev, &mut app, &snap, &actions),
+                Some(ev) => on_event(ev, &mut app, &snap, actions),
                 None => {
                     // The terminal went away: stop everything, then exit.
                     events = None;
