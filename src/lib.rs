@@ -15,5 +15,6 @@ pub mod liveupdate;
 pub mod model;
 pub mod process;
 pub mod store;
+pub mod tui;
 pub mod views;
 pub mod watch;

@@ -9,11 +9,12 @@ pub mod action;
 pub mod logs;
 pub mod reduce;
 pub mod state;
+pub mod view;
 
 pub use action::Action;
-pub use logs::{LogBuffer, LogLine};
+pub use logs::{LogBuffer, LogLine, LogSource};
 pub use reduce::reduce;
 pub use state::{
     EngineState, ResourceState, RunId, RunOutcome, RunReason, RunRecord, ServePhase, TiltfileState,
-    UpdatePhase,
+    UpdatePhase, UserChoice,
 };

@@ -19,3 +19,9 @@ mod docker_liveupdate;
 mod engine_fake;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.
 mod liveupdate_plan;
+/// `stilt up`'s terminal UI driven in tmux: start, trigger, quit, nothing left behind.
+mod tui_e2e;
+/// Keys and mouse events to intents, and what intents do to the UI and the engine.
+mod tui_input;
+/// Literal screens of the terminal UI (TestBackend).
+mod tui_screens;

@@ -4,12 +4,22 @@ use std::collections::VecDeque;
 
 use crate::process::Stream;
 
+/// Which log a line belongs to: what a run printed (build), or what the resource's
+/// server or container printed while it ran (runtime). UIs switch between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogSource {
+    #[default]
+    Build,
+    Runtime,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
     /// Global order of arrival across all resources (views print lines after the last seen).
     pub seq: u64,
     pub stream: Stream,
     pub text: String,
+    pub source: LogSource,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -56,6 +66,7 @@ mod tests {
             seq,
             stream: Stream::Stdout,
             text: text.into(),
+            source: LogSource::Build,
         }
     }
 

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::action::Action;
-use super::logs::LogLine;
+use super::logs::{LogLine, LogSource};
 use super::state::{
     EngineState, HISTORY, ResourceState, RunOutcome, RunReason, RunRecord, SAMPLE, ServePhase,
     UpdatePhase,
@@ -78,16 +78,15 @@ pub fn reduce(state: &mut EngineState, action: Action) {
         }
         Action::SetEnabled { resource, enabled } => {
             if let Some(r) = state.resources.get_mut(&resource) {
-                r.disabled = !enabled;
-                if !enabled {
-                    r.pending = None;
-                    r.pending_since = None;
-                }
+                r.user.enabled = Some(enabled);
+                // SetEnabled carries no time: the run it queues has no `pending_since`,
+                // which only orders it first among equals.
+                set_enabled(r, enabled, None);
             }
         }
         Action::SetTriggerMode { resource, mode, at } => {
             if let Some(r) = state.resources.get_mut(&resource) {
-                r.spec.trigger_mode = mode;
+                r.user.trigger_mode = Some(mode);
                 if mode == TriggerMode::Auto
                     && let Some(reason) = r.manual_changes.take()
                 {
@@ -144,7 +143,7 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                     error: error.clone(),
                 };
                 if let Some(e) = error {
-                    system_log(state, &resource, format!("✘ serve_cmd: {e}"));
+                    runtime_log(state, &resource, format!("✘ serve_cmd: {e}"));
                 }
             }
         }
@@ -165,7 +164,7 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                     } else {
                         "readiness probe failing"
                     };
-                    system_log(state, &resource, msg.to_owned());
+                    runtime_log(state, &resource, msg.to_owned());
                 }
             }
         }
@@ -173,7 +172,7 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             resource: Some(name),
             stream,
             text,
-        } => push_log(state, Some(&name), stream, text),
+        } => push_log(state, Some(&name), stream, text, None),
         Action::Log {
             resource: None,
             stream,
@@ -230,16 +229,43 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
             Some(r) => r,
         };
         let mut r = r;
-        r.disabled = project.enabled.as_ref().is_some_and(|e| !e.contains(&name));
-        if r.disabled {
-            r.pending = None;
-            r.pending_since = None;
-        }
+        let enabled = r
+            .user
+            .enabled
+            .unwrap_or_else(|| project.enabled.as_ref().is_none_or(|e| e.contains(&name)));
+        set_enabled(&mut r, enabled, Some(at));
         next.insert(name, r);
     }
     state.order = project.resources.iter().map(|r| r.name.clone()).collect();
     state.resources = next;
     state.project = Some(project);
+}
+
+/// Disabling drops pending work and forgets the server (the engine stops it); enabling
+/// a disabled resource that has run or would run at start runs it again, which also
+/// restarts its server.
+fn set_enabled(r: &mut ResourceState, enabled: bool, at: Option<Instant>) {
+    let was_disabled = r.disabled;
+    r.disabled = !enabled;
+    if !enabled {
+        r.pending = None;
+        r.pending_since = None;
+        if r.has_serve() && !matches!(r.serve, ServePhase::NotStarted) {
+            // A new generation, so the stopped server's exit report is ignored.
+            r.serve_generation += 1;
+            r.serve = ServePhase::NotStarted;
+        }
+    } else if was_disabled && (r.spec.auto_init || !r.history.is_empty()) {
+        let reason = if r.history.is_empty() {
+            RunReason::Initial
+        } else {
+            RunReason::Triggered
+        };
+        match at {
+            Some(at) => queue(r, reason, at),
+            None => r.pending = Some(reason),
+        }
+    }
 }
 
 fn files_changed(
@@ -258,7 +284,7 @@ fn files_changed(
 
 /// A change: queued at once in auto mode, held for a trigger in manual mode.
 fn changed(r: &mut ResourceState, reason: RunReason, at: Instant) {
-    match r.spec.trigger_mode {
+    match r.trigger_mode() {
         TriggerMode::Auto => queue(r, reason, at),
         TriggerMode::Manual => {
             r.manual_changes = Some(match r.manual_changes.take() {
@@ -337,22 +363,62 @@ fn run_finished(
     system_log(state, name, msg);
 }
 
+/// stilt's own line about a run (build log).
 fn system_log(state: &mut EngineState, name: &ResourceName, text: String) {
-    push_log(state, Some(name), Stream::System, text);
+    push_log(
+        state,
+        Some(name),
+        Stream::System,
+        text,
+        Some(LogSource::Build),
+    );
+}
+
+/// stilt's own line about a server or container (runtime log).
+fn runtime_log(state: &mut EngineState, name: &ResourceName, text: String) {
+    push_log(
+        state,
+        Some(name),
+        Stream::System,
+        text,
+        Some(LogSource::Runtime),
+    );
 }
 
 fn tiltfile_log(state: &mut EngineState, stream: Stream, text: String) {
-    push_log(state, None, stream, text);
+    push_log(state, None, stream, text, Some(LogSource::Build));
 }
 
-fn push_log(state: &mut EngineState, name: Option<&ResourceName>, stream: Stream, text: String) {
+/// Output lines carry no source, so it is inferred: a line that arrives while a run is
+/// in progress is the run's (its output is drained before `RunFinished`), and so is
+/// every line of a resource with nothing running besides its runs; the rest came from
+/// its server or container.
+fn infer_source(r: &ResourceState) -> LogSource {
+    let has_runtime = r.has_serve() || r.spec.compose().is_some();
+    if r.running().is_some() || !has_runtime {
+        LogSource::Build
+    } else {
+        LogSource::Runtime
+    }
+}
+
+fn push_log(
+    state: &mut EngineState,
+    name: Option<&ResourceName>,
+    stream: Stream,
+    text: String,
+    source: Option<LogSource>,
+) {
     let cap = state.log_cap();
-    let buffer = match name {
+    let (buffer, source) = match name {
         Some(n) => match state.resources.get_mut(n) {
-            Some(r) => &mut r.logs,
+            Some(r) => {
+                let source = source.unwrap_or_else(|| infer_source(r));
+                (&mut r.logs, source)
+            }
             None => return,
         },
-        None => &mut state.tiltfile.logs,
+        None => (&mut state.tiltfile.logs, LogSource::Build),
     };
     state.log_seq += 1;
     buffer.push(
@@ -360,6 +426,7 @@ fn push_log(state: &mut EngineState, name: Option<&ResourceName>, stream: Stream
             seq: state.log_seq,
             stream,
             text,
+            source,
         },
         cap,
     );

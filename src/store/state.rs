@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::logs::LogBuffer;
-use crate::model::{Project, Resource, ResourceName};
+use crate::model::{Project, Resource, ResourceName, TriggerMode};
 use crate::process::Exit;
 
 pub type RunId = u64;
@@ -120,6 +120,14 @@ pub enum ServePhase {
     },
 }
 
+/// What a user chose in a UI for one resource. A reload keeps these: the Tiltfile's
+/// values apply only where the user has not chosen (Tilt keeps UI toggles too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserChoice {
+    pub enabled: Option<bool>,
+    pub trigger_mode: Option<TriggerMode>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ResourceState {
     pub spec: Resource,
@@ -141,6 +149,8 @@ pub struct ResourceState {
     pub serve_generation: u64,
     /// Since when the resource has been waiting to become ready (ci readiness timeout).
     pub not_ready_since: Option<Instant>,
+    /// Toggles from a UI, kept across reloads.
+    pub user: UserChoice,
 }
 
 impl ResourceState {
@@ -163,7 +173,13 @@ impl ResourceState {
             ever_ready: false,
             serve_generation: 0,
             not_ready_since: None,
+            user: UserChoice::default(),
         }
+    }
+
+    /// The trigger mode in effect: the user's choice, else the Tiltfile's.
+    pub fn trigger_mode(&self) -> TriggerMode {
+        self.user.trigger_mode.unwrap_or(self.spec.trigger_mode)
     }
 
     pub fn name(&self) -> &ResourceName {

@@ -1,0 +1,254 @@
+//! Snapshots of engine state for UIs: the one place that reads `EngineState` for them.
+//!
+//! A UI runs on its own task and must never hold the engine up, so the engine's view
+//! adapter copies what a screen shows into a [`Snapshot`] (small: no logs) and hands
+//! new log lines over separately through a [`LogCursor`], which remembers the last
+//! sequence number it saw. Statuses use Tilt's names, so a user of Tilt reads them
+//! as they expect. New kinds of resources (compose, k8s) extend [`runtime_status`]
+//! and [`endpoints`] here, and every UI follows.
+
+use std::time::{Duration, Instant};
+
+use super::logs::{LogLine, LogSource};
+use super::state::{EngineState, ResourceState, RunOutcome, ServePhase, UpdatePhase};
+use crate::model::TriggerMode;
+use crate::process::Stream;
+
+/// Where the last (or current) update of a resource stands, as Tilt names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateStatus {
+    Pending,
+    InProgress,
+    Ok,
+    Error,
+    None,
+}
+
+/// Whether what the resource runs (server, container) is up, as Tilt names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeStatus {
+    Pending,
+    Ok,
+    Error,
+    None,
+    /// A resource with nothing running besides its updates.
+    NotApplicable,
+}
+
+/// The last (or current) run of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunView {
+    /// "initial run", "3 files changed: src/app.py, ...".
+    pub reason: String,
+    pub started: Instant,
+    /// `None` while it runs.
+    pub took: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceView {
+    pub name: String,
+    /// "local", "image", "compose", "k8s".
+    pub kind: &'static str,
+    pub labels: Vec<String>,
+    pub update: UpdateStatus,
+    pub runtime: RuntimeStatus,
+    pub last_run: Option<RunView>,
+    /// Why it waits ("waiting on db", ...), from the scheduler.
+    pub hold: Option<String>,
+    /// The error of the last run or of its server.
+    pub error: Option<String>,
+    /// Links and published ports, as text ("http://localhost:8000 (web)").
+    pub endpoints: Vec<String>,
+    pub disabled: bool,
+    pub trigger_mode: TriggerMode,
+}
+
+impl ResourceView {
+    /// Something is happening that a spinner should show.
+    pub fn busy(&self) -> bool {
+        !self.disabled
+            && (self.update == UpdateStatus::InProgress || self.runtime == RuntimeStatus::Pending)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.update == UpdateStatus::Error || self.runtime == RuntimeStatus::Error
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.update == UpdateStatus::Ok
+            && matches!(
+                self.runtime,
+                RuntimeStatus::Ok | RuntimeStatus::NotApplicable
+            )
+    }
+}
+
+/// What a screen shows, without logs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    /// The Tiltfile's load error, when the last load failed.
+    pub tiltfile_error: Option<String>,
+    pub tiltfile_loading: bool,
+    /// In declaration order.
+    pub resources: Vec<ResourceView>,
+    /// The engine is stopping everything.
+    pub quitting: bool,
+}
+
+/// Resources by state, for a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub ok: usize,
+    pub error: usize,
+    pub pending: usize,
+    pub disabled: usize,
+}
+
+impl Snapshot {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for r in &self.resources {
+            if r.disabled {
+                c.disabled += 1;
+            } else if r.is_error() {
+                c.error += 1;
+            } else if r.is_ok() {
+                c.ok += 1;
+            } else {
+                c.pending += 1;
+            }
+        }
+        c
+    }
+
+    pub fn busy(&self) -> bool {
+        self.tiltfile_loading || self.quitting || self.resources.iter().any(ResourceView::busy)
+    }
+}
+
+/// Copies what a UI shows from the state; `hold_of` gives the scheduler's reason a
+/// resource waits (`|n| decision.hold_of(n).map(|h| h.to_string())`), passed as a
+/// function so the store does not depend on the engine.
+pub fn snapshot(state: &EngineState, hold_of: impl Fn(&str) -> Option<String>) -> Snapshot {
+    let base = state.base_dir();
+    let resources = state
+        .ordered()
+        .map(|r| ResourceView {
+            name: r.name().to_string(),
+            kind: r.spec.kind_label(),
+            labels: r.spec.labels.clone(),
+            update: update_status(r),
+            runtime: runtime_status(r),
+            last_run: r.last_run().map(|run| RunView {
+                reason: run.reason.describe(&base),
+                started: run.started,
+                took: run
+                    .finished
+                    .map(|f| f.saturating_duration_since(run.started)),
+            }),
+            hold: hold_of(r.name().as_str()),
+            error: r.error(),
+            endpoints: endpoints(r),
+            disabled: r.disabled,
+            trigger_mode: r.trigger_mode(),
+        })
+        .collect();
+    Snapshot {
+        tiltfile_error: state.tiltfile.error.clone(),
+        tiltfile_loading: state.tiltfile.loading,
+        resources,
+        quitting: state.quitting,
+    }
+}
+
+pub fn update_status(r: &ResourceState) -> UpdateStatus {
+    match &r.update {
+        UpdatePhase::Running(_) => UpdateStatus::InProgress,
+        _ if r.pending.is_some() && !r.disabled => UpdateStatus::Pending,
+        UpdatePhase::Done(RunOutcome::Succeeded) => UpdateStatus::Ok,
+        UpdatePhase::Done(RunOutcome::Failed(_)) => UpdateStatus::Error,
+        UpdatePhase::Idle => UpdateStatus::None,
+    }
+}
+
+/// Local resources: the `serve_cmd`. Compose services will read their container
+/// status here once the state carries it.
+pub fn runtime_status(r: &ResourceState) -> RuntimeStatus {
+    match &r.serve {
+        ServePhase::None if r.spec.compose().is_some() => RuntimeStatus::Pending,
+        ServePhase::None => RuntimeStatus::NotApplicable,
+        _ if r.disabled => RuntimeStatus::None,
+        ServePhase::NotStarted if r.history.is_empty() && r.pending.is_none() => {
+            RuntimeStatus::None
+        }
+        ServePhase::NotStarted | ServePhase::Starting { .. } => RuntimeStatus::Pending,
+        ServePhase::Running { ready: true, .. } => RuntimeStatus::Ok,
+        ServePhase::Running { ready: false, .. } => RuntimeStatus::Pending,
+        ServePhase::Exited { error: Some(_), .. } => RuntimeStatus::Error,
+        ServePhase::Exited { error: None, .. } => RuntimeStatus::None,
+    }
+}
+
+/// Links declared on the resource (published ports will join them).
+pub fn endpoints(r: &ResourceState) -> Vec<String> {
+    r.spec
+        .links
+        .iter()
+        .map(|l| match &l.name {
+            Some(n) => format!("{} ({n})", l.url),
+            None => l.url.clone(),
+        })
+        .collect()
+}
+
+/// One log line with the resource it belongs to (`None`: the Tiltfile's own log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub resource: Option<String>,
+    pub stream: Stream,
+    pub source: LogSource,
+    pub text: String,
+}
+
+/// Hands out each log line once, in order of arrival across all resources.
+#[derive(Debug, Clone, Default)]
+pub struct LogCursor {
+    last_seq: u64,
+}
+
+impl LogCursor {
+    /// Lines that arrived since the last call, oldest first.
+    pub fn new_lines(&mut self, state: &EngineState) -> Vec<LogEntry> {
+        if state.log_seq <= self.last_seq {
+            return Vec::new();
+        }
+        let entry = |name: Option<&str>, l: &LogLine| LogEntry {
+            seq: l.seq,
+            resource: name.map(str::to_owned),
+            stream: l.stream,
+            source: l.source,
+            text: l.text.clone(),
+        };
+        let mut out: Vec<LogEntry> = state
+            .tiltfile
+            .logs
+            .since(self.last_seq)
+            .map(|l| entry(None, l))
+            .collect();
+        for r in state.ordered() {
+            out.extend(
+                r.logs
+                    .since(self.last_seq)
+                    .map(|l| entry(Some(r.name().as_str()), l)),
+            );
+        }
+        out.sort_by_key(|e| e.seq);
+        self.last_seq = state.log_seq;
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
