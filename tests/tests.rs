@@ -11,5 +11,7 @@ mod cli;
 mod config_golden;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
 mod decisions;
+/// Image builds on the real Engine: contexts, ignores, content tags, custom_build.
+mod docker_build;
 /// The engine loop driven with the fake spawner and fake watcher.
 mod engine_fake;
