@@ -109,6 +109,8 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot send the build context of {image}: {message}")]
+    Context { image: String, message: String },
     #[error("internal error while preparing the build of {image}: {message}")]
     Join { image: String, message: String },
     /// A failure scripted on the fake builder.

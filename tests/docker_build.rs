@@ -79,17 +79,17 @@ fn custom_spec(image_ref: &str, dir: &Path, command: Cmd) -> ImageSpec {
 fn sink() -> (LineSink, Arc<Mutex<Vec<String>>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
-    let sink: LineSink = Arc::new(move |_: Stream, line: String| l.lock().unwrap().push(line));
+    let sink: LineSink = Arc::new(move |_: Stream, line: String| l.lock().expect("log lines").push(line));
     (sink, lines)
 }
 
 /// Builds `spec` under its content tag; the tagged ref joins `images` for cleanup.
 async fn build(spec: &ImageSpec, images: &mut Images) -> Result<String, BuildError> {
-    let tagged = tagged_ref(spec, &content_tag(spec).unwrap());
+    let tagged = tagged_ref(spec, &content_tag(spec).expect("content tag"));
     images.0.push(tagged.clone());
     let (log, _) = sink();
     DockerBuilder::connect()
-        .unwrap()
+        .expect("connect to Docker")
         .build(spec, &tagged, log)
         .await
         .map(|()| tagged)
@@ -101,8 +101,8 @@ fn run_sh(image: &str, script: &str) -> String {
 
 fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
+    fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    fs::write(p, text).expect("write file");
 }
 
 fn from_busybox(rest: &str) -> String {

@@ -10,6 +10,7 @@
 
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -96,20 +97,45 @@ impl BuildContext {
     }
 
     /// The archive as a stream of chunks, produced on a blocking thread. A read error
-    /// (a file vanished mid-build) ends the stream with that error.
-    pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, io::Error>> {
+    /// (a file vanished mid-build) ends the stream with that error and is also kept
+    /// in `ContextStream::failure`, so the build can report it rather than the
+    /// connection error the aborted upload causes.
+    pub fn into_stream(self) -> ContextStream {
         let (tx, mut rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL_CHUNKS);
+        let failure = Arc::new(Mutex::new(None));
+        let slot = failure.clone();
         tokio::task::spawn_blocking(move || {
             let mut w = ChannelWriter {
                 tx: tx.clone(),
                 buf: Vec::with_capacity(CHUNK),
             };
             if let Err(e) = self.write_tar(&mut w) {
-                // The receiver may be gone (build cancelled): nothing left to tell.
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    return; // the upload was stopped: nobody is listening
+                }
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(e.to_string());
+                }
                 let _ = tx.blocking_send(Err(e));
             }
         });
-        Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+        ContextStream {
+            body: Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))),
+            failure,
+        }
+    }
+}
+
+/// The streamed archive and, once it failed, why.
+pub struct ContextStream {
+    pub body: BoxStream<'static, Result<Bytes, io::Error>>,
+    pub failure: Arc<Mutex<Option<String>>>,
+}
+
+impl ContextStream {
+    /// Why writing the archive failed, if it did.
+    pub fn failure(failure: &Mutex<Option<String>>) -> Option<String> {
+        failure.lock().ok().and_then(|f| f.clone())
     }
 }
 

@@ -14,7 +14,7 @@ use bollard::query_parameters::{BuildImageOptionsBuilder, TagImageOptionsBuilder
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 
-use super::context::BuildContext;
+use super::context::{BuildContext, ContextStream};
 use super::inputs::Inputs;
 use super::{BuildError, ImageBuilder, custom};
 use crate::model::{DockerBuild, ImageBuild, ImageSpec};
@@ -61,13 +61,18 @@ impl DockerBuilder {
         source: DockerError,
     ) -> BuildError {
         match source {
-            DockerError::SocketNotFoundError(_)
-            | DockerError::HyperLegacyError { .. }
-            | DockerError::IOError { .. }
-            | DockerError::RequestTimeoutError => BuildError::Unreachable {
-                host: self.host.clone(),
-                source,
-            },
+            DockerError::HyperLegacyError { ref err } if err.is_connect() => {
+                BuildError::Unreachable {
+                    host: self.host.clone(),
+                    source,
+                }
+            }
+            DockerError::SocketNotFoundError(_) | DockerError::RequestTimeoutError => {
+                BuildError::Unreachable {
+                    host: self.host.clone(),
+                    source,
+                }
+            }
             _ => BuildError::Engine {
                 image: image.to_owned(),
                 doing,
@@ -127,7 +132,8 @@ impl DockerBuilder {
             format!("Building {tagged}: {} context entries", ctx.len()),
         );
         let opts = build_options(b, tagged, &ctx.dockerfile);
-        let body = bollard::body_try_stream(ctx.into_stream());
+        let ContextStream { body, failure } = ctx.into_stream();
+        let body = bollard::body_try_stream(body);
         let mut stream = self.docker.build_image(opts, None, Some(body));
         let mut out = BuildOutput::new(log.clone());
         while let Some(item) = stream.next().await {
@@ -143,7 +149,15 @@ impl DockerBuilder {
                 Err(DockerError::DockerStreamError { error }) => {
                     return Err(out.failed(&spec.image_ref, error));
                 }
-                Err(e) => return Err(self.error(&spec.image_ref, "building", e)),
+                Err(e) => {
+                    return Err(match ContextStream::failure(&failure) {
+                        Some(message) => BuildError::Context {
+                            image: spec.image_ref.clone(),
+                            message,
+                        },
+                        None => self.error(&spec.image_ref, "building", e),
+                    });
+                }
             }
         }
         out.finish();

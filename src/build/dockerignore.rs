@@ -81,7 +81,7 @@ impl DockerIgnore {
 /// The part of a pattern before its first glob metacharacter.
 fn literal_prefix(pattern: &str) -> &str {
     let end = pattern
-        .find(|c| matches!(c, '*' | '?' | '[' | '\\' | '{'))
+        .find(['*', '?', '[', '\\', '{'])
         .unwrap_or(pattern.len());
     &pattern[..end]
 }

@@ -279,9 +279,9 @@ impl Inputs {
             } => {
                 let name_is_git = dir.file_name().is_some_and(|n| n == ".git");
                 // gitignore cannot re-include below an excluded directory.
-                !name_is_git
-                    && !(dir.starts_with(base)
-                        && ignore.matched_path_or_any_parents(dir, true).is_ignore())
+                let ignored = dir.starts_with(base)
+                    && ignore.matched_path_or_any_parents(dir, true).is_ignore();
+                !name_is_git && !ignored
             }
         }
     }
