@@ -79,7 +79,8 @@ fn custom_spec(image_ref: &str, dir: &Path, command: Cmd) -> ImageSpec {
 fn sink() -> (LineSink, Arc<Mutex<Vec<String>>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
-    let sink: LineSink = Arc::new(move |_: Stream, line: String| l.lock().expect("log lines").push(line));
+    let sink: LineSink =
+        Arc::new(move |_: Stream, line: String| l.lock().expect("log lines").push(line));
     (sink, lines)
 }
 
@@ -411,4 +412,25 @@ async fn unreachable_engine_error_says_where_and_suggests_docker_is_down() {
         "{err}"
     );
     assert!(err.ends_with("(is Docker running?)"), "{err}");
+}
+
+#[tokio::test]
+async fn context_keeps_modes_symlinks_and_empty_dirs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "Dockerfile", &from_busybox("COPY . /app\n"));
+    write(d, "run.sh", "#!/bin/sh\necho ran\n");
+    fs::set_permissions(d.join("run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("run.sh", d.join("link.sh")).unwrap();
+    fs::create_dir(d.join("empty")).unwrap();
+    let mut images = Images(vec![]);
+    let tagged = build(&docker_spec("stilt-test-build-modes", d), &mut images)
+        .await
+        .unwrap();
+    let out = run_sh(
+        &tagged,
+        "test -x /app/run.sh && test -L /app/link.sh && test -d /app/empty && /app/link.sh",
+    );
+    assert_eq!(out.trim(), "ran");
 }
