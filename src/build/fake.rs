@@ -87,3 +87,61 @@ impl ImageBuilder for FakeBuilder {
         Box::pin(async move { Ok(self.lock().existing.contains(tagged)) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::model::{Cmd, CustomBuild, ImageBuild, LiveUpdateSpec};
+
+    fn spec(image_ref: &str) -> ImageSpec {
+        ImageSpec {
+            image_ref: image_ref.into(),
+            build: ImageBuild::Custom(CustomBuild {
+                command: Cmd::Shell("true".into()),
+                deps: vec![],
+                tag: None,
+                skips_local_docker: false,
+                disable_push: false,
+                outputs_image_ref_to: None,
+                ignore: vec![],
+                env: BTreeMap::new(),
+                dir: PathBuf::from("/"),
+            }),
+            live_update: LiveUpdateSpec::default(),
+            entrypoint: None,
+        }
+    }
+
+    #[test]
+    fn records_builds_scripts_failures_and_answers_exists_from_what_it_built() {
+        let fake = FakeBuilder::new();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let l = lines.clone();
+        let log: LineSink = Arc::new(move |_, line| l.lock().unwrap().push(line));
+        let handle = fake.clone();
+        handle.fail("db", "no space left");
+        let ok = fake
+            .build(&spec("web"), "web:stilt-1", log.clone())
+            .now_or_never();
+        assert!(matches!(ok, Some(Ok(()))));
+        let err = fake.build(&spec("db"), "db:stilt-2", log).now_or_never();
+        assert!(matches!(err, Some(Err(BuildError::Scripted { .. }))));
+        assert_eq!(
+            handle.builds(),
+            [
+                ("web".to_owned(), "web:stilt-1".to_owned()),
+                ("db".to_owned(), "db:stilt-2".to_owned())
+            ]
+        );
+        handle.add_existing("cache:stilt-3");
+        let exists = |t: &str| fake.exists(t).now_or_never().unwrap().unwrap();
+        assert!(exists("web:stilt-1") && exists("cache:stilt-3"));
+        assert!(!exists("db:stilt-2"));
+        assert!(lines.lock().unwrap().len() >= 3);
+    }
+}
