@@ -434,3 +434,31 @@ async fn context_keeps_modes_symlinks_and_empty_dirs() {
     );
     assert_eq!(out.trim(), "ran");
 }
+
+#[tokio::test]
+async fn custom_build_outputs_image_ref_to_is_tagged_as_the_expected_ref() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "ctx/Dockerfile",
+        &from_busybox("RUN echo via-ref-file > /made-by\n"),
+    );
+    let built = "stilt-test-build-outref:built-by-command";
+    let mut spec = custom_spec(
+        "stilt-test-build-outref",
+        d,
+        Cmd::Shell(format!(
+            "docker build -q -t {built} ctx && echo {built} > ref.txt"
+        )),
+    );
+    if let ImageBuild::Custom(c) = &mut spec.build {
+        c.outputs_image_ref_to = Some(d.join("ref.txt"));
+    }
+    let tagged = tagged_ref(&spec, &content_tag(&spec).unwrap());
+    let _images = Images(vec![built.into(), tagged.clone()]);
+    let (log, _) = sink();
+    let builder = DockerBuilder::connect().unwrap();
+    builder.build(&spec, &tagged, log).await.unwrap();
+    assert_eq!(run_sh(&tagged, "cat /made-by").trim(), "via-ref-file");
+}

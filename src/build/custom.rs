@@ -67,6 +67,51 @@ pub async fn run(
             program: String::new(),
         });
     };
+    if !c.dir.is_dir() {
+        let missing = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("working directory {} does not exist", c.dir.display()),
+        );
+        return Err(BuildError::CommandSpawn {
+            image: image.to_owned(),
+            program: program.clone(),
+            source: missing,
+        });
+    }
+    log(
+        Stream::System,
+        format!("Running custom_build: {}", c.command),
+    );
+    let child = command(c, program, args, tagged)
+        .spawn()
+        .map_err(|source| spawn_error(image, program, source))?;
+    let (status, output) = wait_streaming(child, log).await;
+    let exit = status
+        .map(exit_of)
+        .map_err(|source| spawn_error(image, program, source))?;
+    if exit.success() {
+        return Ok(());
+    }
+    Err(BuildError::CommandFailed {
+        image: image.to_owned(),
+        command: c.command.to_string(),
+        exit,
+        hint: if exit == Exit::Code(127) && matches!(c.command, Cmd::Shell(_)) {
+            " (command not found?)"
+        } else {
+            ""
+        },
+        output,
+    })
+}
+
+/// The command in `dir`, with `env` and the `EXPECTED_*` variables, in its own group.
+fn command(
+    c: &CustomBuild,
+    program: &str,
+    args: &[String],
+    tagged: &str,
+) -> tokio::process::Command {
     let (repo, tag) = split_ref(tagged);
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
@@ -79,25 +124,21 @@ pub async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    log(
-        Stream::System,
-        format!("Running custom_build: {}", c.command),
-    );
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| spawn_error(image, program, source))?;
+    cmd
+}
+
+/// Waits for `child` while forwarding its output; returns its status and the last
+/// `TAIL` lines. Dropping the future kills the child's whole process group.
+async fn wait_streaming(
+    mut child: tokio::process::Child,
+    log: &LineSink,
+) -> (std::io::Result<std::process::ExitStatus>, String) {
     let guard = GroupGuard {
         pid: child.id().and_then(|p| i32::try_from(p).ok()),
     };
     let tail = Arc::new(Mutex::new(VecDeque::new()));
-    let out = child
-        .stdout
-        .take()
-        .map(|o| pump(o, Stream::Stdout, log.clone(), tail.clone()));
-    let err = child
-        .stderr
-        .take()
-        .map(|e| pump(e, Stream::Stderr, log.clone(), tail.clone()));
+    let out = (child.stdout.take()).map(|o| pump(o, Stream::Stdout, log.clone(), tail.clone()));
+    let err = (child.stderr.take()).map(|e| pump(e, Stream::Stderr, log.clone(), tail.clone()));
     let waited = async {
         let status = child.wait().await;
         // Stragglers that still hold the pipes open would keep the pumps alive.
@@ -105,27 +146,11 @@ pub async fn run(
         status
     };
     let (status, _, _) = tokio::join!(waited, opt(out), opt(err));
-    let exit = match status {
-        Ok(s) => exit_of(s),
-        Err(source) => return Err(spawn_error(image, program, source)),
-    };
-    if exit.success() {
-        return Ok(());
-    }
     let output = tail
         .lock()
-        .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"));
-    Err(BuildError::CommandFailed {
-        image: image.to_owned(),
-        command: c.command.to_string(),
-        exit,
-        hint: if exit == Exit::Code(127) && matches!(c.command, Cmd::Shell(_)) {
-            " (command not found?)"
-        } else {
-            ""
-        },
-        output: output.unwrap_or_default(),
-    })
+        .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default();
+    (status, output)
 }
 
 fn spawn_error(image: &str, program: &str, source: std::io::Error) -> BuildError {

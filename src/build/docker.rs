@@ -119,14 +119,7 @@ impl DockerBuilder {
                 why: "the Engine API client sends a single extrahosts value",
             });
         }
-        let inputs = Inputs::for_image(spec)?;
-        let owned = b.clone();
-        let ctx = tokio::task::spawn_blocking(move || BuildContext::prepare(&owned, &inputs))
-            .await
-            .map_err(|e| BuildError::Join {
-                image: spec.image_ref.clone(),
-                message: e.to_string(),
-            })??;
+        let ctx = prepare_context(spec, b).await?;
         log(
             Stream::System,
             format!("Building {tagged}: {} context entries", ctx.len()),
@@ -186,6 +179,18 @@ impl ImageBuilder for DockerBuilder {
     fn exists<'a>(&'a self, tagged: &'a str) -> BoxFuture<'a, Result<bool, BuildError>> {
         Box::pin(self.image_exists(tagged))
     }
+}
+
+/// Walks the context on a blocking thread (it stats every file).
+async fn prepare_context(spec: &ImageSpec, b: &DockerBuild) -> Result<BuildContext, BuildError> {
+    let inputs = Inputs::for_image(spec)?;
+    let owned = b.clone();
+    tokio::task::spawn_blocking(move || BuildContext::prepare(&owned, &inputs))
+        .await
+        .map_err(|e| BuildError::Join {
+            image: spec.image_ref.clone(),
+            message: e.to_string(),
+        })?
 }
 
 fn docker_host() -> String {
