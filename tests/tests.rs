@@ -11,6 +11,8 @@ mod cli;
 mod config_golden;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
 mod decisions;
+/// Image builds on the real Engine: contexts, ignores, content tags, custom_build.
+mod docker_build;
 /// The compose deploy target (compose CLI, Engine status/events/logs) on real Docker.
 mod docker_compose;
 /// Live update against the real Engine: copies without `tar`, deletes, runs, restart.

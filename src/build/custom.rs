@@ -1,0 +1,232 @@
+//! custom_build: run the user's command with `EXPECTED_REF` (and `EXPECTED_IMAGE`,
+//! `EXPECTED_TAG`) set, then make sure the image it was asked for exists.
+//!
+//! The command runs in its own process group and a guard kills the whole group when
+//! the build future is dropped (a superseded or cancelled build), so a `sh -c` that
+//! started `docker build` leaves no orphans; see `process/real.rs` for the same rule.
+
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+use super::BuildError;
+use super::docker::{DockerBuilder, split_ref};
+use crate::model::{Cmd, CustomBuild, ImageSpec};
+use crate::process::{Exit, LineSink, Stream};
+
+/// Lines of output kept for the error of a failing command.
+const TAIL: usize = 40;
+
+/// Runs `c` to produce `tagged`, then checks (or tags) the result in the Engine.
+pub(crate) async fn build(
+    docker: &DockerBuilder,
+    spec: &ImageSpec,
+    c: &CustomBuild,
+    tagged: &str,
+    log: &LineSink,
+) -> Result<(), BuildError> {
+    let image = spec.image_ref.as_str();
+    run(image, c, tagged, log).await?;
+    if let Some(path) = &c.outputs_image_ref_to {
+        let built = std::fs::read_to_string(path).map_err(|source| BuildError::ReadOutputRef {
+            image: image.to_owned(),
+            path: path.clone(),
+            source,
+        })?;
+        let built = built.trim();
+        if !c.skips_local_docker && built != tagged {
+            log(Stream::System, format!("Tagging {built} as {tagged}"));
+            docker.tag(built, tagged).await?;
+        }
+        return Ok(());
+    }
+    if !c.skips_local_docker && !docker.image_exists(tagged).await? {
+        return Err(BuildError::ImageNotProduced {
+            image: image.to_owned(),
+            expected: tagged.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Runs the command, streaming its output to `log`; a non-zero exit is an error.
+pub async fn run(
+    image: &str,
+    c: &CustomBuild,
+    tagged: &str,
+    log: &LineSink,
+) -> Result<(), BuildError> {
+    let argv = c.command.argv();
+    let Some((program, args)) = argv.split_first() else {
+        return Err(BuildError::CommandNotFound {
+            image: image.to_owned(),
+            program: String::new(),
+        });
+    };
+    if !c.dir.is_dir() {
+        let missing = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("working directory {} does not exist", c.dir.display()),
+        );
+        return Err(BuildError::CommandSpawn {
+            image: image.to_owned(),
+            program: program.clone(),
+            source: missing,
+        });
+    }
+    log(
+        Stream::System,
+        format!("Running custom_build: {}", c.command),
+    );
+    let child = command(c, program, args, tagged)
+        .spawn()
+        .map_err(|source| spawn_error(image, program, source))?;
+    let (status, output) = wait_streaming(child, log).await;
+    let exit = status
+        .map(exit_of)
+        .map_err(|source| spawn_error(image, program, source))?;
+    if exit.success() {
+        return Ok(());
+    }
+    Err(BuildError::CommandFailed {
+        image: image.to_owned(),
+        command: c.command.to_string(),
+        exit,
+        hint: if exit == Exit::Code(127) && matches!(c.command, Cmd::Shell(_)) {
+            " (command not found?)"
+        } else {
+            ""
+        },
+        output,
+    })
+}
+
+/// The command in `dir`, with `env` and the `EXPECTED_*` variables, in its own group.
+fn command(
+    c: &CustomBuild,
+    program: &str,
+    args: &[String],
+    tagged: &str,
+) -> tokio::process::Command {
+    let (repo, tag) = split_ref(tagged);
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .current_dir(&c.dir)
+        .envs(&c.env)
+        .env("EXPECTED_REF", tagged)
+        .env("EXPECTED_IMAGE", repo)
+        .env("EXPECTED_TAG", tag)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    cmd
+}
+
+/// Waits for `child` while forwarding its output; returns its status and the last
+/// `TAIL` lines. Dropping the future kills the child's whole process group.
+async fn wait_streaming(
+    mut child: tokio::process::Child,
+    log: &LineSink,
+) -> (std::io::Result<std::process::ExitStatus>, String) {
+    let guard = GroupGuard {
+        pid: child.id().and_then(|p| i32::try_from(p).ok()),
+    };
+    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let out = (child.stdout.take()).map(|o| pump(o, Stream::Stdout, log.clone(), tail.clone()));
+    let err = (child.stderr.take()).map(|e| pump(e, Stream::Stderr, log.clone(), tail.clone()));
+    let waited = async {
+        let status = child.wait().await;
+        // Stragglers that still hold the pipes open would keep the pumps alive.
+        guard.kill();
+        status
+    };
+    let (status, _, _) = tokio::join!(waited, opt(out), opt(err));
+    let output = tail
+        .lock()
+        .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default();
+    (status, output)
+}
+
+fn spawn_error(image: &str, program: &str, source: std::io::Error) -> BuildError {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => BuildError::CommandNotFound {
+            image: image.to_owned(),
+            program: program.to_owned(),
+        },
+        _ => BuildError::CommandSpawn {
+            image: image.to_owned(),
+            program: program.to_owned(),
+            source,
+        },
+    }
+}
+
+async fn opt(f: Option<impl std::future::Future<Output = ()>>) {
+    if let Some(f) = f {
+        f.await;
+    }
+}
+
+/// Kills the command's whole process group when dropped.
+struct GroupGuard {
+    pid: Option<i32>,
+}
+
+impl GroupGuard {
+    fn kill(&self) {
+        if let Some(pid) = self.pid {
+            // ESRCH (the group is already gone) is the usual, harmless outcome.
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn pump(
+    r: impl AsyncRead + Unpin,
+    stream: Stream,
+    log: LineSink,
+    tail: Arc<Mutex<VecDeque<String>>>,
+) {
+    let mut lines = BufReader::new(r);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match lines.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                    buf.pop();
+                }
+                let line = String::from_utf8_lossy(&buf).into_owned();
+                if let Ok(mut t) = tail.lock() {
+                    if t.len() == TAIL {
+                        t.pop_front();
+                    }
+                    t.push_back(line.clone());
+                }
+                log(stream, line);
+            }
+        }
+    }
+}
+
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => Exit::Code(c),
+        (None, Some(s)) => Exit::Signal(s),
+        (None, None) => Exit::Code(-1),
+    }
+}
