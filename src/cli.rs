@@ -23,7 +23,7 @@ pub enum Command {
     /// Run the same engine headless: exit 0 when all resources are ready, 1 on failure or timeout.
     Ci(CiArgs),
     /// Remove what `up` created (runs the Tiltfile with config.tilt_subcommand == "down").
-    Down(CommonArgs),
+    Down(DownArgs),
     /// Print the version.
     Version,
 }
@@ -48,6 +48,15 @@ pub struct UpArgs {
     /// Port of the web dashboard (accepted for Tilt compatibility; the dashboard is not built yet).
     #[arg(long, default_value_t = 10350)]
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also remove the named volumes declared by Docker Compose projects.
+    #[arg(long)]
+    pub delete_volumes: bool,
 }
 
 #[derive(Debug, Args)]

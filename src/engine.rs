@@ -6,6 +6,10 @@
 //! loop itself never blocks on I/O: workers report back through the action channel.
 
 pub mod ci;
+pub mod compose_plan;
+mod compose_run;
+mod containers;
+pub mod docker;
 mod local_run;
 mod output;
 pub mod probe;
@@ -14,4 +18,5 @@ mod run;
 pub mod schedule;
 mod serve;
 
+pub use docker::{DockerConnect, DockerDeps};
 pub use run::{Deps, EngineOptions, LoadFn, View, run};

@@ -10,7 +10,7 @@ fn main() {
             println!("stilt {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        Command::Down(args) => stilt::cli::down::down(args),
+        Command::Down(args) => block_on(stilt::cli::down::down(args)),
         Command::Up(args) => block_on(stilt::cli::up::up(args)),
         Command::Ci(args) => block_on(stilt::cli::ci::ci(args)),
     };

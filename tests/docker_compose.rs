@@ -280,7 +280,7 @@ async fn logs_yield_each_output_line_and_end_when_the_container_stops() {
     .await;
     fx.up("job").await;
     let status = fx.status("job").await.expect("a container");
-    let lines: Vec<_> = bounded("logs to end", fx.runtime.logs(&status.id).collect()).await;
+    let lines: Vec<_> = bounded("logs to end", fx.runtime.logs(&status.id, 0).collect()).await;
     let lines: Vec<_> = lines.into_iter().map(|l| l.expect("log line")).collect();
     assert_eq!(
         lines,

@@ -7,6 +7,8 @@ mod support;
 
 /// `stilt ci`/`up`/`down` end to end: the real binary, real processes, real files.
 mod cli;
+/// The compose-web example end to end against the real Docker Engine.
+mod cli_compose;
 /// Tiltfile evaluation results and error messages, compared with golden files.
 mod config_golden;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
@@ -17,6 +19,8 @@ mod docker_build;
 mod docker_compose;
 /// Live update against the real Engine: copies without `tar`, deletes, runs, restart.
 mod docker_liveupdate;
+/// The engine loop over compose resources with faked Docker-side systems.
+mod engine_compose;
 /// The engine loop driven with the fake spawner and fake watcher.
 mod engine_fake;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.

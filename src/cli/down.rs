@@ -1,35 +1,82 @@
 //! `stilt down`: evaluates the Tiltfile as `down` and removes what `up` created.
 //!
-//! Local processes belong to the `stilt up` that started them and stop when it exits,
-//! so for local resources there is nothing left to remove; evaluating the Tiltfile
-//! still lets `if config.tilt_subcommand == "down": local(...)` teardown code run.
+//! Docker Compose projects are taken down (containers and networks; named volumes
+//! only with `--delete-volumes`). Local processes belong to the `stilt up` that
+//! started them and stop when it exits; evaluating the Tiltfile still lets
+//! `if config.tilt_subcommand == "down": local(...)` teardown code run.
 
-use super::CommonArgs;
+use std::sync::Arc;
+
+use super::DownArgs;
 use crate::config::{LoadOptions, load};
+use crate::deploy::compose::ComposeDeployer;
+use crate::deploy::compose::cli::ComposeCli;
+use crate::model::{ComposeProject, Project};
+use crate::process::{LineSink, Stream};
 
-pub fn down(args: CommonArgs) -> i32 {
+pub async fn down(args: DownArgs) -> i32 {
     let opts = LoadOptions {
-        tiltfile: args.file,
-        args: args.args,
+        tiltfile: args.common.file,
+        args: args.common.args,
         subcommand: "down".into(),
     };
-    match load(&opts) {
-        Ok(loaded) => {
-            for line in &loaded.output {
-                println!("{line}");
-            }
-            let n = loaded.project.resources.len();
-            println!(
-                "stilt down: {n} local resource(s); their processes stop with `stilt up`, nothing else to remove"
-            );
-            0
-        }
+    let loaded = match load(&opts) {
+        Ok(l) => l,
         Err(f) => {
             for line in &f.output {
                 println!("{line}");
             }
             eprintln!("Error: {}", f.error);
-            1
+            return 1;
+        }
+    };
+    for line in &loaded.output {
+        println!("{line}");
+    }
+    let projects = compose_projects(&loaded.project);
+    let locals = loaded
+        .project
+        .resources
+        .iter()
+        .filter(|r| r.local().is_some())
+        .count();
+    if locals > 0 {
+        println!("{locals} local resource(s): their processes stop with `stilt up`");
+    }
+    if projects.is_empty() {
+        return 0;
+    }
+    let cli = match ComposeCli::detect() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    let mut code = 0;
+    for p in projects {
+        println!("removing Docker Compose project {}", p.name);
+        let log: LineSink = Arc::new(|stream: Stream, line: String| match stream {
+            Stream::Stderr => eprintln!("  {line}"),
+            _ => println!("  {line}"),
+        });
+        if let Err(e) = cli.down(&p, args.delete_volumes, log).await {
+            eprintln!("Error: {e}");
+            code = 1;
         }
     }
+    code
+}
+
+/// Each compose project once, in the order its first service appears.
+fn compose_projects(p: &Project) -> Vec<ComposeProject> {
+    let mut out: Vec<ComposeProject> = Vec::new();
+    for r in &p.resources {
+        if let Some(c) = r.compose()
+            && !out.iter().any(|o| o.name == c.project.name)
+        {
+            out.push(c.project.clone());
+        }
+    }
+    out
 }

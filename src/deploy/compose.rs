@@ -161,6 +161,12 @@ pub trait ContainerRuntime: Send + Sync {
     /// Container events of a project, until the stream is dropped. A lost connection
     /// is reported as one `Err` item and re-established; the stream goes on.
     fn events(&self, project: &str) -> BoxStream<'static, Result<ContainerEvent, RuntimeError>>;
-    /// Follows a container's output from its start (stdout and stderr, one item per line).
-    fn logs(&self, container: &str) -> BoxStream<'static, Result<(Stream, String), RuntimeError>>;
+    /// Follows a container's output (stdout and stderr, one item per line): from its
+    /// start when `since_unix` is 0, else from that time (a restarted container's
+    /// earlier output was shown already).
+    fn logs(
+        &self,
+        container: &str,
+        since_unix: i64,
+    ) -> BoxStream<'static, Result<(Stream, String), RuntimeError>>;
 }

@@ -1,15 +1,57 @@
 //! Which resources a changed path belongs to. Pure once built from the project.
+//!
+//! Local resources match their `deps` minus `ignore`; image-backed resources match
+//! the image's build inputs through `build::Inputs`, the same matcher that decides
+//! what goes into the build context, so the watcher and the build never disagree.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::build::{BuildError, Inputs};
 use crate::model::{Project, ResourceName};
 use crate::watch::{PathFilter, WatchError};
 
+enum Matcher {
+    Local {
+        deps: Vec<PathBuf>,
+        ignore: PathFilter,
+    },
+    Image(Inputs),
+}
+
+impl Matcher {
+    fn matches(&self, p: &Path) -> bool {
+        match self {
+            Matcher::Local { deps, ignore } => {
+                deps.iter().any(|d| p.starts_with(d)) && !ignore.matches(p)
+            }
+            Matcher::Image(inputs) => inputs.includes(p),
+        }
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        match self {
+            Matcher::Local { deps, .. } => deps.clone(),
+            Matcher::Image(inputs) => inputs.roots(),
+        }
+    }
+}
+
 struct Route {
     name: ResourceName,
-    deps: Vec<PathBuf>,
-    ignore: PathFilter,
+    matcher: Matcher,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    #[error("resource {resource}: reading the build inputs of image {image}: {source}")]
+    Image {
+        resource: ResourceName,
+        image: String,
+        source: BuildError,
+    },
 }
 
 /// Built on each successful load; routing a batch is then lookups only.
@@ -26,20 +68,16 @@ pub struct Routed {
 }
 
 impl Router {
-    pub fn new(project: Option<&Project>, files_read: &[PathBuf]) -> Result<Router, WatchError> {
+    pub fn new(project: Option<&Project>, files_read: &[PathBuf]) -> Result<Router, RouteError> {
         let mut routes = Vec::new();
         if let Some(p) = project {
-            let base = p.tiltfile.parent().unwrap_or(Path::new("/"));
             for r in &p.resources {
-                let Some(l) = r.local() else { continue };
-                if l.deps.is_empty() {
-                    continue;
+                if let Some(matcher) = matcher(p, &r.name)? {
+                    routes.push(Route {
+                        name: r.name.clone(),
+                        matcher,
+                    });
                 }
-                routes.push(Route {
-                    name: r.name.clone(),
-                    deps: l.deps.clone(),
-                    ignore: PathFilter::new(base, &l.ignore)?,
-                });
             }
         }
         Ok(Router {
@@ -53,7 +91,7 @@ impl Router {
         for route in &self.routes {
             let hits: Vec<PathBuf> = paths
                 .iter()
-                .filter(|p| route.deps.iter().any(|d| p.starts_with(d)) && !route.ignore.matches(p))
+                .filter(|p| route.matcher.matches(p))
                 .cloned()
                 .collect();
             if !hits.is_empty() {
@@ -77,14 +115,41 @@ impl Router {
 
     /// Everything to watch: resource deps and the Tiltfile's inputs.
     pub fn roots(&self) -> Vec<PathBuf> {
-        let mut roots: Vec<PathBuf> = self
-            .routes
-            .iter()
-            .flat_map(|r| r.deps.iter().cloned())
-            .collect();
+        let mut roots: Vec<PathBuf> = self.routes.iter().flat_map(|r| r.matcher.roots()).collect();
         roots.extend(self.tiltfile_inputs.iter().cloned());
         roots.sort();
         roots.dedup();
         roots
     }
+}
+
+/// How one resource matches paths, or `None` when no file change concerns it.
+fn matcher(p: &Project, name: &ResourceName) -> Result<Option<Matcher>, RouteError> {
+    let Some(r) = p.resource(name.as_str()) else {
+        return Ok(None);
+    };
+    if let Some(l) = r.local() {
+        if l.deps.is_empty() {
+            return Ok(None);
+        }
+        let base = p.tiltfile.parent().unwrap_or(Path::new("/"));
+        let ignore = PathFilter::new(base, &l.ignore)?;
+        return Ok(Some(Matcher::Local {
+            deps: l.deps.clone(),
+            ignore,
+        }));
+    }
+    let Some(image) = r
+        .compose()
+        .and_then(|c| c.image.as_ref())
+        .and_then(|i| p.image(i))
+    else {
+        return Ok(None);
+    };
+    let inputs = Inputs::for_image(image).map_err(|source| RouteError::Image {
+        resource: name.clone(),
+        image: image.image_ref.clone(),
+        source,
+    })?;
+    Ok(Some(Matcher::Image(inputs)))
 }

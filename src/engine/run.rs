@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::containers::{Containers, Ctx};
+use super::docker::DockerConnect;
 use super::local_run::{RunJob, run_local};
 use super::route::Router;
 use super::schedule::{Decision, schedule};
@@ -50,6 +52,8 @@ pub struct Deps {
     pub load: LoadFn,
     /// Actions from outside the engine: a UI's intents (trigger, enable, quit).
     pub inbox: Option<mpsc::UnboundedReceiver<Action>>,
+    /// Builds, compose and live update; connected when a resource first needs them.
+    pub docker: DockerConnect,
 }
 
 struct Effects {
@@ -64,6 +68,7 @@ struct Effects {
     watch_cfg: Option<WatchConfig>,
     router: Option<Router>,
     routed_loads: u32,
+    containers: Containers,
 }
 
 /// Runs until the view returns an exit code or `shutdown` resolves; returns the code.
@@ -95,6 +100,7 @@ pub async fn run(
         watch_cfg: None,
         router: None,
         routed_loads: 0,
+        containers: Containers::new(deps.docker),
     };
     let mut inbox = deps.inbox;
     let mut state = EngineState::new(opts.tiltfile.clone());
@@ -150,6 +156,12 @@ impl Effects {
         self.maybe_load(state);
         self.sync_watch(state);
         self.sync_serves(state);
+        let cx = Ctx {
+            tasks: &mut self.tasks,
+            tx: &self.tx,
+            shutdown: self.shutdown_tx.subscribe(),
+        };
+        self.containers.sync(state, cx);
         let decision = schedule(state);
         for (name, reason) in &decision.start {
             reduce(
@@ -283,6 +295,14 @@ impl Effects {
         let Some(r) = state.resources.get(name) else {
             return;
         };
+        if r.spec.compose().is_some() {
+            let cx = Ctx {
+                tasks: &mut self.tasks,
+                tx: &self.tx,
+                shutdown: self.shutdown_tx.subscribe(),
+            };
+            return self.containers.start_run(state, name, cx);
+        }
         let (Some(run), Some(spec)) = (r.running(), r.spec.local()) else {
             return;
         };

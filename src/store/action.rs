@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::state::{RunId, RunOutcome, RunReason};
-use crate::model::{Project, ResourceName, TriggerMode};
+use crate::model::{ContainerStatus, Project, ResourceName, TriggerMode};
 use crate::process::{Exit, Stream};
 
 #[derive(Debug, Clone)]
@@ -77,6 +77,28 @@ pub enum Action {
         resource: ResourceName,
         generation: u64,
         ready: bool,
+    },
+    /// An image was built (or found unchanged) as `tagged`.
+    ImageBuilt {
+        image_ref: String,
+        tagged: String,
+    },
+    /// A compose resource was (re)deployed from freshly built images: earlier live
+    /// updates are in the image now.
+    Deployed {
+        resource: ResourceName,
+    },
+    /// Files were live-updated into `container`.
+    LiveUpdated {
+        resource: ResourceName,
+        container: String,
+        files: Vec<PathBuf>,
+    },
+    /// The Engine's view of a compose resource's container (`None`: it has none).
+    ContainerObserved {
+        resource: ResourceName,
+        status: Option<ContainerStatus>,
+        at: Instant,
     },
     /// A line of output; `None` is the Tiltfile's own log.
     Log {

@@ -1,5 +1,7 @@
 //! The reducer: applies one action to the state. Synchronous, no I/O, no clock.
 
+mod container;
+
 use std::time::Instant;
 
 use super::action::Action;
@@ -178,6 +180,20 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             stream,
             text,
         } => tiltfile_log(state, stream, text),
+        Action::ImageBuilt { image_ref, tagged } => {
+            container::image_built(state, image_ref, tagged)
+        }
+        Action::Deployed { resource } => container::deployed(state, &resource),
+        Action::LiveUpdated {
+            resource,
+            container,
+            files,
+        } => container::live_updated(state, &resource, container, files),
+        Action::ContainerObserved {
+            resource,
+            status,
+            at,
+        } => container::container_observed(state, &resource, status, at),
         Action::Quit => state.quitting = true,
     }
 }
@@ -193,7 +209,7 @@ fn current_serve<'s>(
         .filter(|r| r.serve_generation == generation)
 }
 
-fn settle_readiness(r: &mut ResourceState) {
+pub(super) fn settle_readiness(r: &mut ResourceState) {
     if r.is_ready() {
         r.ever_ready = true;
         r.not_ready_since = None;
@@ -250,6 +266,7 @@ fn set_enabled(r: &mut ResourceState, enabled: bool, at: Option<Instant>) {
     if !enabled {
         r.pending = None;
         r.pending_since = None;
+        r.pending_files.clear();
         if r.has_serve() && !matches!(r.serve, ServePhase::NotStarted) {
             // A new generation, so the stopped server's exit report is ignored.
             r.serve_generation += 1;
@@ -278,6 +295,7 @@ fn files_changed(
         return;
     };
     let count = paths.len();
+    r.pending_files.extend(paths.iter().cloned());
     let sample = paths.into_iter().take(SAMPLE).collect();
     changed(r, RunReason::FilesChanged { count, sample }, at);
 }
@@ -295,7 +313,7 @@ fn changed(r: &mut ResourceState, reason: RunReason, at: Instant) {
     }
 }
 
-fn queue(r: &mut ResourceState, reason: RunReason, at: Instant) {
+pub(super) fn queue(r: &mut ResourceState, reason: RunReason, at: Instant) {
     r.pending = Some(match r.pending.take() {
         Some(old) => old.merge(reason),
         None => reason,
@@ -313,6 +331,7 @@ fn run_started(state: &mut EngineState, name: &ResourceName, reason: RunReason, 
     r.update = UpdatePhase::Running(id);
     r.pending = None;
     r.pending_since = None;
+    r.run_files = std::mem::take(&mut r.pending_files);
     // A running resource is not ready; the ci readiness timeout counts from here.
     r.not_ready_since.get_or_insert(at);
     let why = reason.describe(&base);
@@ -364,7 +383,7 @@ fn run_finished(
 }
 
 /// stilt's own line about a run (build log).
-fn system_log(state: &mut EngineState, name: &ResourceName, text: String) {
+pub(super) fn system_log(state: &mut EngineState, name: &ResourceName, text: String) {
     push_log(
         state,
         Some(name),
@@ -375,7 +394,7 @@ fn system_log(state: &mut EngineState, name: &ResourceName, text: String) {
 }
 
 /// stilt's own line about a server or container (runtime log).
-fn runtime_log(state: &mut EngineState, name: &ResourceName, text: String) {
+pub(super) fn runtime_log(state: &mut EngineState, name: &ResourceName, text: String) {
     push_log(
         state,
         Some(name),

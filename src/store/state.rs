@@ -1,11 +1,13 @@
 //! `EngineState`: what the engine knows, owned by the reducer.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use super::logs::LogBuffer;
-use crate::model::{Project, Resource, ResourceName, TriggerMode};
+use crate::model::{
+    ContainerState, ContainerStatus, Health, Project, Resource, ResourceName, TriggerMode,
+};
 use crate::process::Exit;
 
 pub type RunId = u64;
@@ -19,9 +21,17 @@ pub const SAMPLE: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunReason {
     Initial,
-    FilesChanged { count: usize, sample: Vec<PathBuf> },
+    FilesChanged {
+        count: usize,
+        sample: Vec<PathBuf>,
+    },
     ConfigChanged,
     Triggered,
+    /// The container stilt live-updated was replaced outside stilt: the synced
+    /// files are put back.
+    ContainerReplaced {
+        files: usize,
+    },
 }
 
 impl RunReason {
@@ -52,6 +62,7 @@ impl RunReason {
             (Initial, _) | (_, Initial) => Initial,
             (Triggered, _) | (_, Triggered) => Triggered,
             (ConfigChanged, _) | (_, ConfigChanged) => ConfigChanged,
+            (c @ ContainerReplaced { .. }, _) | (_, c @ ContainerReplaced { .. }) => c,
         }
     }
 
@@ -60,6 +71,9 @@ impl RunReason {
             RunReason::Initial => "initial run".into(),
             RunReason::ConfigChanged => "Tiltfile changed this resource".into(),
             RunReason::Triggered => "triggered".into(),
+            RunReason::ContainerReplaced { files } => {
+                format!("container replaced outside stilt: re-syncing {files} live-updated file(s)")
+            }
             RunReason::FilesChanged { count, sample } => {
                 let names: Vec<String> = sample
                     .iter()
@@ -128,6 +142,57 @@ pub struct UserChoice {
     pub trigger_mode: Option<TriggerMode>,
 }
 
+/// What the engine knows of a compose resource's container.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerTrack {
+    /// The latest status the Engine reported (`None`: no container).
+    pub status: Option<ContainerStatus>,
+    /// The container the last deploy or live update targeted.
+    pub deployed_id: Option<String>,
+    /// Files live-updated into `deployed_id` since its image was built. If that
+    /// container is replaced by another (outside stilt), they are synced again.
+    pub synced: BTreeSet<PathBuf>,
+}
+
+impl ContainerTrack {
+    /// Running, and healthy when it has a healthcheck; or finished with exit code 0.
+    pub fn is_ready(&self) -> bool {
+        match &self.status {
+            Some(s) => match s.state {
+                ContainerState::Running => {
+                    !matches!(s.health, Some(Health::Starting) | Some(Health::Unhealthy))
+                }
+                ContainerState::Exited { code } => code == 0,
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
+    /// The container's failure, if it failed.
+    pub fn error(&self) -> Option<String> {
+        let s = self.status.as_ref()?;
+        match s.state {
+            ContainerState::Exited { code } if code != 0 => {
+                Some(format!("container exited with code {code}"))
+            }
+            ContainerState::Dead => Some("container is dead".into()),
+            ContainerState::Running if s.health == Some(Health::Unhealthy) => {
+                Some("container is unhealthy (its healthcheck fails)".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// The running container live updates can go into.
+    pub fn running_id(&self) -> Option<&str> {
+        self.status
+            .as_ref()
+            .filter(|s| s.state == ContainerState::Running)
+            .map(|s| s.id.as_str())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ResourceState {
     pub spec: Resource,
@@ -151,6 +216,13 @@ pub struct ResourceState {
     pub not_ready_since: Option<Instant>,
     /// Toggles from a UI, kept across reloads.
     pub user: UserChoice,
+    /// Every path changed since the last run started (a live update needs them all,
+    /// not just the reason's sample).
+    pub pending_files: BTreeSet<PathBuf>,
+    /// The paths of the run in progress (moved from `pending_files` when it starts).
+    pub run_files: BTreeSet<PathBuf>,
+    /// Compose resources: their container.
+    pub container: ContainerTrack,
 }
 
 impl ResourceState {
@@ -174,6 +246,9 @@ impl ResourceState {
             serve_generation: 0,
             not_ready_since: None,
             user: UserChoice::default(),
+            pending_files: BTreeSet::new(),
+            run_files: BTreeSet::new(),
+            container: ContainerTrack::default(),
         }
     }
 
@@ -197,10 +272,14 @@ impl ResourceState {
         !matches!(self.serve, ServePhase::None)
     }
 
-    /// Ready = the last run succeeded and, with a serve_cmd, the server runs and its probe passes.
+    /// Ready = the last run succeeded and, with a serve_cmd, the server runs and its
+    /// probe passes; for compose, the container runs (and is healthy, if it has a healthcheck).
     pub fn is_ready(&self) -> bool {
         if !matches!(self.update, UpdatePhase::Done(RunOutcome::Succeeded)) {
             return false;
+        }
+        if self.spec.compose().is_some() {
+            return self.container.is_ready();
         }
         match &self.serve {
             ServePhase::None => true,
@@ -216,6 +295,9 @@ impl ResourceState {
         }
         if let ServePhase::Exited { error: Some(e), .. } = &self.serve {
             return Some(e.clone());
+        }
+        if self.spec.compose().is_some() && matches!(self.update, UpdatePhase::Done(_)) {
+            return self.container.error();
         }
         None
     }
@@ -248,6 +330,8 @@ pub struct EngineState {
     /// Declaration order (a load keeps it).
     pub order: Vec<ResourceName>,
     pub next_run: RunId,
+    /// The last tagged reference built per image_ref (`web` -> `web:stilt-0123...`).
+    pub images: BTreeMap<String, String>,
     pub log_seq: u64,
     pub quitting: bool,
 }

@@ -175,8 +175,10 @@ pub fn update_status(r: &ResourceState) -> UpdateStatus {
 /// Local resources: the `serve_cmd`. Compose services will read their container
 /// status here once the state carries it.
 pub fn runtime_status(r: &ResourceState) -> RuntimeStatus {
+    if r.spec.compose().is_some() {
+        return container_status(r);
+    }
     match &r.serve {
-        ServePhase::None if r.spec.compose().is_some() => RuntimeStatus::Pending,
         ServePhase::None => RuntimeStatus::NotApplicable,
         _ if r.disabled => RuntimeStatus::None,
         ServePhase::NotStarted if r.history.is_empty() && r.pending.is_none() => {
@@ -190,7 +192,23 @@ pub fn runtime_status(r: &ResourceState) -> RuntimeStatus {
     }
 }
 
-/// Links declared on the resource (published ports will join them).
+/// A compose resource's container: ok when ready, error when it failed.
+fn container_status(r: &ResourceState) -> RuntimeStatus {
+    if r.disabled {
+        return RuntimeStatus::None;
+    }
+    if r.container.error().is_some() {
+        return RuntimeStatus::Error;
+    }
+    match &r.container.status {
+        None if r.history.is_empty() && r.pending.is_none() => RuntimeStatus::None,
+        _ if r.container.is_ready() => RuntimeStatus::Ok,
+        _ => RuntimeStatus::Pending,
+    }
+}
+
+/// Links declared on the resource; for compose services they include the
+/// published ports (the Tiltfile loader turns them into links).
 pub fn endpoints(r: &ResourceState) -> Vec<String> {
     r.spec
         .links

@@ -241,7 +241,11 @@ impl ContainerRuntime for FakeRuntime {
         stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
     }
 
-    fn logs(&self, container: &str) -> BoxStream<'static, Result<(Stream, String), RuntimeError>> {
+    fn logs(
+        &self,
+        container: &str,
+        _since_unix: i64,
+    ) -> BoxStream<'static, Result<(Stream, String), RuntimeError>> {
         let lines = lock(&self.state)
             .logs
             .get(container)

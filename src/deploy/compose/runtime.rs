@@ -125,11 +125,16 @@ impl ContainerRuntime for DockerRuntime {
         .boxed()
     }
 
-    fn logs(&self, container: &str) -> BoxStream<'static, Result<(Stream, String), RuntimeError>> {
+    fn logs(
+        &self,
+        container: &str,
+        since_unix: i64,
+    ) -> BoxStream<'static, Result<(Stream, String), RuntimeError>> {
         let options = LogsOptionsBuilder::default()
             .follow(true)
             .stdout(true)
             .stderr(true)
+            .since(i32::try_from(since_unix).unwrap_or(0))
             .tail("all")
             .build();
         let state = Logs {

@@ -1,0 +1,102 @@
+//! Reducer steps for images and containers (compose resources): what was built,
+//! what was deployed or live-updated, and what the Engine says about containers.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{queue, runtime_log, settle_readiness};
+use crate::model::{ContainerState, ContainerStatus, Health, ResourceName};
+use crate::store::state::{EngineState, RunReason, UpdatePhase};
+
+pub(super) fn image_built(state: &mut EngineState, image_ref: String, tagged: String) {
+    state.images.insert(image_ref, tagged);
+}
+
+/// A full deploy: the image holds every file now, so nothing needs re-syncing, and
+/// the next container observed is the one this deploy made.
+pub(super) fn deployed(state: &mut EngineState, name: &ResourceName) {
+    if let Some(r) = state.resources.get_mut(name) {
+        r.container.synced.clear();
+        r.container.deployed_id = None;
+    }
+}
+
+pub(super) fn live_updated(
+    state: &mut EngineState,
+    name: &ResourceName,
+    container: String,
+    files: Vec<PathBuf>,
+) {
+    if let Some(r) = state.resources.get_mut(name) {
+        r.container.synced.extend(files);
+        r.container.deployed_id = Some(container);
+    }
+}
+
+pub(super) fn container_observed(
+    state: &mut EngineState,
+    name: &ResourceName,
+    status: Option<ContainerStatus>,
+    at: Instant,
+) {
+    let Some(r) = state.resources.get_mut(name) else {
+        return;
+    };
+    let old = r.container.status.take();
+    let note = describe_change(old.as_ref(), status.as_ref());
+    let new_running = status
+        .as_ref()
+        .filter(|s| s.state == ContainerState::Running)
+        .map(|s| s.id.clone());
+    r.container.status = status;
+    let mut replaced = None;
+    if let Some(id) = new_running {
+        match &r.container.deployed_id {
+            None => r.container.deployed_id = Some(id),
+            Some(known) if *known != id => {
+                let ours = matches!(r.update, UpdatePhase::Running(_));
+                if !ours && !r.container.synced.is_empty() && !r.disabled {
+                    replaced = Some(r.container.synced.clone());
+                }
+                r.container.deployed_id = Some(id);
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(files) = replaced {
+        r.pending_files.extend(files.iter().cloned());
+        queue(r, RunReason::ContainerReplaced { files: files.len() }, at);
+    }
+    settle_readiness(r);
+    if let Some(note) = note {
+        runtime_log(state, name, note);
+    }
+}
+
+/// A log line when the container's lifecycle visibly changed.
+fn describe_change(old: Option<&ContainerStatus>, new: Option<&ContainerStatus>) -> Option<String> {
+    let summary = |s: &ContainerStatus| {
+        (
+            s.id.clone(),
+            s.state.clone(),
+            s.health,
+            s.started_at.clone(),
+        )
+    };
+    if old.map(summary) == new.map(summary) {
+        return None;
+    }
+    let Some(s) = new else {
+        return Some("container removed".into());
+    };
+    let short: String = s.id.chars().take(12).collect();
+    let what = match (&s.state, s.health) {
+        (ContainerState::Running, Some(Health::Starting)) => "running, health: starting".into(),
+        (ContainerState::Running, Some(Health::Healthy)) => "running, healthy".into(),
+        (ContainerState::Running, Some(Health::Unhealthy)) => "running, UNHEALTHY".into(),
+        (ContainerState::Running, None) => "running".into(),
+        (ContainerState::Exited { code }, _) => format!("exited with code {code}"),
+        (other, _) => format!("{other:?}").to_lowercase(),
+    };
+    Some(format!("container {short}: {what}"))
+}

@@ -1,0 +1,335 @@
+//! The real engine loop over compose resources with every Docker-side system faked
+//! (`FakeBuilder`, `FakeCompose` + `FakeRuntime`, `FakeUpdater`): builds, deploys,
+//! health-gated readiness and dependencies, failures, and the ci verdict. No Docker;
+//! every wait is bounded; nothing asserts on speed.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stilt::build::fake::FakeBuilder;
+use stilt::config::Loaded;
+use stilt::deploy::compose::fake::{ComposeCall, FakeCompose, FakeRuntime};
+use stilt::engine::{Deps, DockerDeps, EngineOptions, run};
+use stilt::liveupdate::fake::FakeUpdater;
+use stilt::model::{
+    ComposeProject, ComposeService, ContainerState, ContainerStatus, DockerBuild, Dockerfile,
+    Health, ImageBuild, ImageSpec, LiveUpdateSpec, Project, Resource, ResourceKind, ResourceName,
+    TriggerMode,
+};
+use stilt::process::fake::FakeSpawner;
+use stilt::views::ci::CiView;
+
+const BOUND: Duration = Duration::from_secs(20);
+const PROJECT: &str = "p";
+
+/// A temp dir holding one build context, and the fakes the engine gets.
+struct Fixture {
+    dir: tempfile::TempDir,
+    builder: FakeBuilder,
+    runtime: FakeRuntime,
+    compose: FakeCompose,
+    updater: FakeUpdater,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").expect("write");
+        std::fs::write(dir.path().join("app.txt"), "v1\n").expect("write");
+        let runtime = FakeRuntime::new();
+        Fixture {
+            dir,
+            builder: FakeBuilder::new(),
+            compose: FakeCompose::new(runtime.clone()),
+            runtime,
+            updater: FakeUpdater::new(),
+        }
+    }
+
+    fn image(&self, image_ref: &str) -> ImageSpec {
+        ImageSpec {
+            image_ref: image_ref.into(),
+            build: ImageBuild::Docker(DockerBuild {
+                context: self.dir.path().to_path_buf(),
+                dockerfile: Dockerfile::Path(self.dir.path().join("Dockerfile")),
+                build_args: Default::default(),
+                target: None,
+                ignore: vec![],
+                only: vec![],
+                extra_tags: vec![],
+                network: None,
+                platform: None,
+                pull: false,
+                cache_from: vec![],
+                extra_hosts: vec![],
+            }),
+            live_update: LiveUpdateSpec::default(),
+            entrypoint: None,
+        }
+    }
+
+    fn deps(&self, project: Project) -> Deps {
+        let docker = DockerDeps {
+            builder: Arc::new(self.builder.clone()),
+            updater: Arc::new(self.updater.clone()),
+            compose: Arc::new(self.compose.clone()),
+            runtime: Arc::new(self.runtime.clone()),
+        };
+        Deps {
+            spawner: Arc::new(FakeSpawner::new()),
+            watch: None,
+            inbox: None,
+            load: Arc::new(move |_opts| {
+                Ok(Loaded {
+                    project: project.clone(),
+                    files_read: vec![],
+                    warnings: vec![],
+                    output: vec![],
+                })
+            }),
+            docker: Arc::new(move || Ok(docker.clone())),
+        }
+    }
+
+    /// `stilt ci` over `project`: the exit code and the reporter's output.
+    async fn ci(&self, project: Project, timeout: Duration) -> (i32, String) {
+        let mut view = CiView::new(Vec::new(), Instant::now(), Some(Some(timeout)));
+        let opts = EngineOptions {
+            tiltfile: self.dir.path().join("Tiltfile"),
+            args: vec![],
+            subcommand: "ci".into(),
+            stop_grace: Duration::from_millis(100),
+        };
+        let engine = run(opts, self.deps(project), &mut view, std::future::pending());
+        let code = tokio::time::timeout(BOUND, engine)
+            .await
+            .expect("the engine did not end");
+        (
+            code,
+            String::from_utf8_lossy(&view.into_inner()).into_owned(),
+        )
+    }
+
+    fn ups(&self) -> Vec<String> {
+        self.compose
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                ComposeCall::Up { service, .. } => Some(service),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn compose_project(dir: &Path, healthy: &[&str]) -> ComposeProject {
+    let mut services = serde_json::Map::new();
+    for s in ["web", "db"] {
+        let mut svc = serde_json::json!({ "image": s });
+        if healthy.contains(&s) {
+            svc["healthcheck"] = serde_json::json!({ "test": ["CMD", "true"] });
+        }
+        services.insert(s.into(), svc);
+    }
+    ComposeProject {
+        name: PROJECT.into(),
+        project_dir: dir.to_path_buf(),
+        files: vec![dir.join("docker-compose.yml")],
+        env_file: None,
+        profiles: vec![],
+        wait: false,
+        model: serde_json::json!({ "services": services }),
+    }
+}
+
+fn service(project: &ComposeProject, name: &str, image: Option<&str>, deps: &[&str]) -> Resource {
+    let has_healthcheck = project.model["services"][name].get("healthcheck").is_some();
+    Resource {
+        name: ResourceName::new(name),
+        labels: vec![],
+        links: vec![],
+        resource_deps: deps.iter().map(|d| ResourceName::new(*d)).collect(),
+        trigger_mode: TriggerMode::Auto,
+        auto_init: true,
+        kind: ResourceKind::Compose(ComposeService {
+            project: project.clone(),
+            service: name.into(),
+            image: image.map(str::to_owned),
+            has_healthcheck,
+            published_ports: vec![],
+        }),
+    }
+}
+
+fn project_of(fx: &Fixture, resources: Vec<Resource>, images: Vec<ImageSpec>) -> Project {
+    Project {
+        tiltfile: fx.dir.path().join("Tiltfile"),
+        resources,
+        images,
+        ..Project::default()
+    }
+}
+
+fn running(id: &str, health: Option<Health>) -> ContainerStatus {
+    ContainerStatus {
+        id: id.into(),
+        state: ContainerState::Running,
+        health,
+        started_at: "later".into(),
+        restart_count: 0,
+    }
+}
+
+#[tokio::test]
+async fn ci_builds_the_image_deploys_it_under_its_content_tag_and_succeeds() {
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &[]);
+    let p = project_of(
+        &fx,
+        vec![service(&cp, "web", Some("web"), &[])],
+        vec![fx.image("web")],
+    );
+    let (code, out) = fx.ci(p, Duration::from_secs(10)).await;
+    assert_eq!(code, 0, "{out}");
+    let builds = fx.builder.builds();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    let tagged = &builds[0].1;
+    assert!(tagged.starts_with("web:stilt-"), "{tagged}");
+    let up = fx.compose.calls().into_iter().find_map(|c| match c {
+        ComposeCall::Up { images, .. } => Some(images),
+        _ => None,
+    });
+    assert_eq!(
+        up.and_then(|i| i.get("web").cloned()).as_ref(),
+        Some(tagged)
+    );
+}
+
+#[tokio::test]
+async fn a_build_failure_fails_ci_naming_the_resource_and_never_deploys() {
+    let fx = Fixture::new();
+    fx.builder
+        .fail("web", "Step 2/2 : RUN false: returned a non-zero code: 1");
+    let cp = compose_project(fx.dir.path(), &[]);
+    let p = project_of(
+        &fx,
+        vec![service(&cp, "web", Some("web"), &[])],
+        vec![fx.image("web")],
+    );
+    let (code, out) = fx.ci(p, Duration::from_secs(10)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("web failed"), "{out}");
+    assert!(out.contains("RUN false"), "{out}");
+    assert!(fx.ups().is_empty(), "no deploy after a failed build");
+}
+
+#[tokio::test]
+async fn a_dependency_with_a_healthcheck_holds_its_dependents_until_healthy() {
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &["db"]);
+    let p = project_of(
+        &fx,
+        vec![
+            service(&cp, "db", None, &[]),
+            service(&cp, "web", None, &["db"]),
+        ],
+        vec![],
+    );
+    let runtime = fx.runtime.clone();
+    let compose = fx.compose.clone();
+    let flip = tokio::spawn(async move {
+        // Wait for db's deploy, check web was held, then let db's healthcheck pass.
+        let start = Instant::now();
+        while !compose
+            .calls()
+            .iter()
+            .any(|c| matches!(c, ComposeCall::Up { service, .. } if service == "db"))
+        {
+            assert!(start.elapsed() < BOUND, "db was never deployed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let held = !compose
+            .calls()
+            .iter()
+            .any(|c| matches!(c, ComposeCall::Up { service, .. } if service == "web"));
+        let id = runtime
+            .current(PROJECT, "db")
+            .map(|s| s.id)
+            .unwrap_or_default();
+        runtime.set_status(PROJECT, "db", Some(running(&id, Some(Health::Healthy))));
+        held
+    });
+    let (code, out) = fx.ci(p, Duration::from_secs(10)).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        flip.await.expect("flip task"),
+        "web was deployed before db was healthy"
+    );
+    assert_eq!(fx.ups(), vec!["db".to_owned(), "web".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_container_that_exits_with_an_error_fails_ci_with_its_exit_code() {
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &["web"]);
+    let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
+    let runtime = fx.runtime.clone();
+    let compose = fx.compose.clone();
+    tokio::spawn(async move {
+        while compose.calls().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut s = runtime.current(PROJECT, "web").expect("deployed");
+        s.state = ContainerState::Exited { code: 3 };
+        s.health = None;
+        runtime.set_status(PROJECT, "web", Some(s));
+    });
+    let (code, out) = fx.ci(p, Duration::from_secs(10)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("web failed: container exited with code 3"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_unhealthy_container_is_not_ready_and_ci_says_so_at_the_timeout() {
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &["web"]);
+    let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
+    let (code, out) = fx.ci(p, Duration::from_millis(800)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("timed out"),
+        "health: starting never became ready:\n{out}"
+    );
+}
+
+#[tokio::test]
+async fn without_docker_a_compose_resource_fails_with_the_connection_error() {
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &[]);
+    let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
+    let mut deps = fx.deps(p);
+    deps.docker = Arc::new(|| Err("cannot reach the Docker Engine: no socket".into()));
+    let mut view = CiView::new(
+        Vec::new(),
+        Instant::now(),
+        Some(Some(Duration::from_secs(5))),
+    );
+    let opts = EngineOptions {
+        tiltfile: fx.dir.path().join("Tiltfile"),
+        args: vec![],
+        subcommand: "ci".into(),
+        stop_grace: Duration::from_millis(100),
+    };
+    let code = tokio::time::timeout(BOUND, run(opts, deps, &mut view, std::future::pending()))
+        .await
+        .expect("ended");
+    let out = String::from_utf8_lossy(&view.into_inner()).into_owned();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cannot reach the Docker Engine"), "{out}");
+}
