@@ -69,6 +69,8 @@ impl Fixture {
         }
     }
 
+    // The closure's signature is `LoadFn`'s, large `Err` and all.
+    #[allow(clippy::result_large_err)]
     fn deps(&self, project: Project) -> Deps {
         let docker = DockerDeps {
             builder: Arc::new(self.builder.clone()),

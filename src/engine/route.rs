@@ -50,7 +50,7 @@ pub enum RouteError {
     Image {
         resource: ResourceName,
         image: String,
-        source: BuildError,
+        source: Box<BuildError>,
     },
 }
 
@@ -149,7 +149,7 @@ fn matcher(p: &Project, name: &ResourceName) -> Result<Option<Matcher>, RouteErr
     let inputs = Inputs::for_image(image).map_err(|source| RouteError::Image {
         resource: name.clone(),
         image: image.image_ref.clone(),
-        source,
+        source: Box::new(source),
     })?;
     Ok(Some(Matcher::Image(inputs)))
 }
