@@ -320,7 +320,10 @@ fn down_evaluates_the_tiltfile_as_down_and_exits_cleanly() {
     let f = Fixture::new("local_resource('a', 'true')\n");
     let (code, out) = f.run(&["down"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("nothing else to remove"), "{out}");
+    assert!(
+        out.contains("their processes stop with `stilt up`"),
+        "{out}"
+    );
 }
 
 #[test]

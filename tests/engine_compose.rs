@@ -335,3 +335,79 @@ async fn without_docker_a_compose_resource_fails_with_the_connection_error() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("cannot reach the Docker Engine"), "{out}");
 }
+
+/// A view for `up`: never ends the engine; the test quits through the inbox.
+struct Quiet;
+
+impl stilt::engine::View for Quiet {
+    fn update(
+        &mut self,
+        _state: &stilt::store::EngineState,
+        _decision: &stilt::engine::schedule::Decision,
+        _now: Instant,
+    ) -> Option<i32> {
+        None
+    }
+}
+
+async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < BOUND, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn disabling_a_compose_resource_removes_its_container_and_enabling_redeploys_it() {
+    use stilt::store::Action;
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &[]);
+    let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut deps = fx.deps(p);
+    deps.inbox = Some(rx);
+    let opts = EngineOptions {
+        tiltfile: fx.dir.path().join("Tiltfile"),
+        args: vec![],
+        subcommand: "up".into(),
+        stop_grace: Duration::from_millis(100),
+    };
+    let engine = tokio::spawn(async move {
+        let mut view = Quiet;
+        run(opts, deps, &mut view, std::future::pending()).await
+    });
+    let web = ResourceName::new("web");
+    wait_until("the first deploy", || {
+        fx.runtime.current(PROJECT, "web").is_some()
+    })
+    .await;
+    let enable = |enabled| Action::SetEnabled {
+        resource: web.clone(),
+        enabled,
+    };
+    tx.send(enable(false)).expect("send");
+    wait_until("the container's removal", || {
+        fx.runtime.current(PROJECT, "web").is_none()
+    })
+    .await;
+    assert!(
+        fx.compose
+            .calls()
+            .iter()
+            .any(|c| matches!(c, ComposeCall::Rm { service, .. } if service == "web")),
+        "{:?}",
+        fx.compose.calls()
+    );
+    tx.send(enable(true)).expect("send");
+    wait_until("the redeploy", || {
+        fx.runtime.current(PROJECT, "web").is_some()
+    })
+    .await;
+    assert_eq!(fx.ups(), vec!["web".to_owned(), "web".to_owned()]);
+    tx.send(Action::Quit).expect("send");
+    tokio::time::timeout(BOUND, engine)
+        .await
+        .expect("the engine ended")
+        .expect("join");
+}

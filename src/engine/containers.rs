@@ -3,7 +3,7 @@
 //! and the start of compose runs. Owned by the loop's effects; everything here only
 //! spawns tasks and sends actions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,8 @@ pub struct Containers {
     watchers: HashMap<String, (BTreeMap<String, ResourceName>, AbortHandle)>,
     /// Per resource: the (container id, start time) whose logs are followed.
     followers: HashMap<ResourceName, ((String, String), AbortHandle)>,
+    /// Disabled compose resources whose service stilt has removed (`rm`) already.
+    removed: HashSet<ResourceName>,
 }
 
 pub struct Ctx<'a> {
@@ -41,6 +43,7 @@ impl Containers {
             docker: None,
             watchers: HashMap::new(),
             followers: HashMap::new(),
+            removed: HashSet::new(),
         }
     }
 
@@ -129,7 +132,40 @@ impl Containers {
             ));
             self.watchers.insert(project, (services, task));
         }
+        self.sync_removed(state, &docker, &mut *cx.tasks, cx.tx);
         self.sync_followers(state, &docker, cx);
+    }
+
+    /// Disabling a compose resource removes its service's container, as in Tilt;
+    /// enabling it again deploys it with the run the reducer queues.
+    fn sync_removed(
+        &mut self,
+        state: &EngineState,
+        docker: &DockerDeps,
+        tasks: &mut JoinSet<()>,
+        tx: &mpsc::UnboundedSender<Action>,
+    ) {
+        self.removed
+            .retain(|n| state.resources.get(n).is_some_and(|r| r.disabled));
+        for r in state.ordered().filter(|r| r.disabled) {
+            let Some(svc) = r.spec.compose() else {
+                continue;
+            };
+            if r.container.status.is_none() || !self.removed.insert(r.name().clone()) {
+                continue;
+            }
+            let compose = docker.compose.clone();
+            let (project, service) = (svc.project.clone(), svc.service.clone());
+            let log = super::compose_run::sink(tx, r.name());
+            tasks.spawn(async move {
+                if let Err(e) = compose.rm(&project, &service, log.clone()).await {
+                    log(
+                        Stream::Stderr,
+                        format!("removing the disabled service: {e}"),
+                    );
+                }
+            });
+        }
     }
 
     fn sync_followers(&mut self, state: &EngineState, docker: &DockerDeps, cx: Ctx<'_>) {

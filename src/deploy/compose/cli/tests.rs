@@ -81,8 +81,11 @@ async fn up_feeds_the_deploy_model_on_stdin_and_streams_output() {
         serde_json::from_slice(&std::fs::read(dir.path().join("stdin.json")).unwrap()).unwrap();
     assert_eq!(fed, for_deploy(&p, &images));
     let dir_arg = dir.path().display();
+    // stdout and stderr are read by two tasks: their relative order is not defined.
+    let mut got = lines.lock().unwrap().clone();
+    got.sort_by_key(|(s, _)| *s == Stream::Stderr);
     assert_eq!(
-        *lines.lock().unwrap(),
+        got,
         vec![
             (
                 Stream::Stdout,
