@@ -7,6 +7,8 @@
 //! still running kills its group, so even an early return cannot leak processes.
 
 pub mod fake;
+pub mod group;
+pub mod lines;
 pub mod real;
 
 use std::collections::BTreeMap;

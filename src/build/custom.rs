@@ -9,9 +9,10 @@ use std::collections::VecDeque;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::AsyncRead;
+
+use crate::process::group::GroupGuard;
+use crate::process::lines::for_each_line;
 
 use super::BuildError;
 use super::docker::{DockerBuilder, split_ref};
@@ -133,9 +134,7 @@ async fn wait_streaming(
     mut child: tokio::process::Child,
     log: &LineSink,
 ) -> (std::io::Result<std::process::ExitStatus>, String) {
-    let guard = GroupGuard {
-        pid: child.id().and_then(|p| i32::try_from(p).ok()),
-    };
+    let guard = GroupGuard::new(child.id());
     let tail = Arc::new(Mutex::new(VecDeque::new()));
     let out = (child.stdout.take()).map(|o| pump(o, Stream::Stdout, log.clone(), tail.clone()));
     let err = (child.stderr.take()).map(|e| pump(e, Stream::Stderr, log.clone(), tail.clone()));
@@ -173,53 +172,23 @@ async fn opt(f: Option<impl std::future::Future<Output = ()>>) {
     }
 }
 
-/// Kills the command's whole process group when dropped.
-struct GroupGuard {
-    pid: Option<i32>,
-}
-
-impl GroupGuard {
-    fn kill(&self) {
-        if let Some(pid) = self.pid {
-            // ESRCH (the group is already gone) is the usual, harmless outcome.
-            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 async fn pump(
     r: impl AsyncRead + Unpin,
     stream: Stream,
     log: LineSink,
     tail: Arc<Mutex<VecDeque<String>>>,
 ) {
-    let mut lines = BufReader::new(r);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match lines.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
-                }
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                if let Ok(mut t) = tail.lock() {
-                    if t.len() == TAIL {
-                        t.pop_front();
-                    }
-                    t.push_back(line.clone());
-                }
-                log(stream, line);
+    for_each_line(r, |line| {
+        if let Ok(mut t) = tail.lock() {
+            if t.len() == TAIL {
+                t.pop_front();
             }
+            t.push_back(line.clone());
         }
-    }
+        log(stream, line);
+        true
+    })
+    .await;
 }
 
 fn exit_of(status: std::process::ExitStatus) -> Exit {

@@ -5,14 +5,13 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 
 use super::{BoxFuture, Child, Exit, OutputLine, ProcSpec, ProcessError, Spawner, Stream};
 
 /// Longest line kept from a process; longer lines are cut so one runaway line
 /// cannot exhaust memory.
-const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug, Default, Clone)]
 pub struct RealSpawner;
@@ -61,24 +60,7 @@ impl Spawner for RealSpawner {
 }
 
 async fn pump(r: impl AsyncRead + Unpin, stream: Stream, out: mpsc::UnboundedSender<OutputLine>) {
-    let mut reader = BufReader::new(r);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
-                }
-                buf.truncate(MAX_LINE);
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                if out.send((stream, line)).is_err() {
-                    return;
-                }
-            }
-        }
-    }
+    super::lines::for_each_line(r, |line| out.send((stream, line)).is_ok()).await;
 }
 
 struct RealChild {

@@ -11,20 +11,18 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use super::deploy_model::for_deploy;
 use super::tool::ComposeTool;
 use super::{ComposeDeployer, ComposeError};
 use crate::model::ComposeProject;
+use crate::process::group::GroupGuard;
+use crate::process::lines::for_each_line;
 use crate::process::{LineSink, Stream};
 
 /// How many of the tool's last output lines a failure carries.
 const TAIL_LINES: usize = 20;
-/// Longest line kept from the tool (a runaway line cannot exhaust memory).
-const MAX_LINE: usize = 64 * 1024;
 
 /// Runs `docker compose` (v2) or `docker-compose` (v1).
 #[derive(Debug, Clone)]
@@ -137,7 +135,7 @@ async fn run(
     // A write error (the tool exited before reading stdin) shows in its exit status.
     let (_fed, (), (), status) = tokio::join!(feed, out, err, child.wait());
     let status = status.map_err(io_err)?;
-    group.reaped();
+    group.disarm();
     if status.success() {
         return Ok(());
     }
@@ -198,29 +196,18 @@ async fn pump(
     tail: &Mutex<VecDeque<String>>,
 ) {
     let Some(r) = r else { return };
-    let mut reader = BufReader::new(r);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
-                }
-                buf.truncate(MAX_LINE);
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                {
-                    let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                    if tail.len() == TAIL_LINES {
-                        tail.pop_front();
-                    }
-                    tail.push_back(line.clone());
-                }
-                log(stream, line);
+    for_each_line(r, |line| {
+        {
+            let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+            if tail.len() == TAIL_LINES {
+                tail.pop_front();
             }
+            tail.push_back(line.clone());
         }
-    }
+        log(stream, line);
+        true
+    })
+    .await;
 }
 
 fn exit_text(status: std::process::ExitStatus) -> String {
@@ -229,32 +216,6 @@ fn exit_text(status: std::process::ExitStatus) -> String {
         (Some(c), _) => format!("exit code {c}"),
         (None, Some(s)) => format!("killed by signal {s}"),
         (None, None) => "unknown exit".to_owned(),
-    }
-}
-
-/// Kills the tool's whole process group unless it was reaped: `kill_on_drop` only
-/// reaches the leader, not the plugin process `docker compose` forks.
-struct GroupGuard {
-    pgid: Option<Pid>,
-}
-
-impl GroupGuard {
-    fn new(pid: Option<u32>) -> Self {
-        let pgid = pid.and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw);
-        GroupGuard { pgid }
-    }
-
-    fn reaped(&mut self) {
-        self.pgid = None;
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.pgid {
-            // ESRCH (the group is already gone) is an expected race, not an error.
-            let _ = killpg(pgid, Signal::SIGKILL);
-        }
     }
 }
 
