@@ -4,7 +4,6 @@
 //! times, and the context tar streamed to a sink next to GNU `tar -cf - dir | wc -c`
 //! as the disk-speed reference. Figures and method are in docs/performance.md.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -12,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use stilt::build::context::BuildContext;
 use stilt::build::{Inputs, content_tag};
-use stilt::model::{DockerBuild, Dockerfile, ImageBuild, ImageSpec, LiveUpdateSpec};
+use stilt::model::{ImageBuild, ImageSpec};
 
 const DIRS: usize = 100;
 const FILES_PER_DIR: usize = 100;
@@ -83,25 +82,7 @@ fn populate(root: &Path) -> u64 {
 }
 
 fn spec(context: &Path) -> ImageSpec {
-    ImageSpec {
-        image_ref: "bench".into(),
-        build: ImageBuild::Docker(DockerBuild {
-            context: context.to_path_buf(),
-            dockerfile: Dockerfile::Path(context.join("Dockerfile")),
-            build_args: BTreeMap::new(),
-            target: None,
-            ignore: vec![],
-            only: vec![],
-            extra_tags: vec![],
-            network: None,
-            platform: None,
-            pull: false,
-            cache_from: vec![],
-            extra_hosts: vec![],
-        }),
-        live_update: LiveUpdateSpec::default(),
-        entrypoint: None,
-    }
+    ImageSpec::docker("bench", context)
 }
 
 /// Walk + tar + channel, exactly as a build uploads it, into a byte counter.

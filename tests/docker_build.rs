@@ -29,25 +29,7 @@ impl Drop for Images {
 }
 
 fn docker_spec(image_ref: &str, context: &Path) -> ImageSpec {
-    ImageSpec {
-        image_ref: image_ref.into(),
-        build: ImageBuild::Docker(DockerBuild {
-            context: context.to_path_buf(),
-            dockerfile: Dockerfile::Path(context.join("Dockerfile")),
-            build_args: BTreeMap::new(),
-            target: None,
-            ignore: vec![],
-            only: vec![],
-            extra_tags: vec![],
-            network: None,
-            platform: None,
-            pull: false,
-            cache_from: vec![],
-            extra_hosts: vec![],
-        }),
-        live_update: LiveUpdateSpec::default(),
-        entrypoint: None,
-    }
+    ImageSpec::docker(image_ref, context)
 }
 
 fn docker_build(spec: &mut ImageSpec) -> &mut DockerBuild {

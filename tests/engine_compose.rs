@@ -13,9 +13,8 @@ use stilt::deploy::compose::fake::{ComposeCall, FakeCompose, FakeRuntime};
 use stilt::engine::{Deps, DockerDeps, EngineOptions, run};
 use stilt::liveupdate::fake::FakeUpdater;
 use stilt::model::{
-    ComposeProject, ComposeService, ContainerState, ContainerStatus, DockerBuild, Dockerfile,
-    Health, ImageBuild, ImageSpec, LiveUpdateSpec, Project, Resource, ResourceKind, ResourceName,
-    TriggerMode,
+    ComposeProject, ComposeService, ContainerState, ContainerStatus, Health, ImageSpec, Project,
+    Resource, ResourceKind, ResourceName, TriggerMode,
 };
 use stilt::process::fake::FakeSpawner;
 use stilt::views::ci::CiView;
@@ -48,25 +47,7 @@ impl Fixture {
     }
 
     fn image(&self, image_ref: &str) -> ImageSpec {
-        ImageSpec {
-            image_ref: image_ref.into(),
-            build: ImageBuild::Docker(DockerBuild {
-                context: self.dir.path().to_path_buf(),
-                dockerfile: Dockerfile::Path(self.dir.path().join("Dockerfile")),
-                build_args: Default::default(),
-                target: None,
-                ignore: vec![],
-                only: vec![],
-                extra_tags: vec![],
-                network: None,
-                platform: None,
-                pull: false,
-                cache_from: vec![],
-                extra_hosts: vec![],
-            }),
-            live_update: LiveUpdateSpec::default(),
-            entrypoint: None,
-        }
+        ImageSpec::docker(image_ref, self.dir.path())
     }
 
     // The closure's signature is `LoadFn`'s, large `Err` and all.

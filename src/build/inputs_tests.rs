@@ -6,28 +6,15 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::model::Cmd;
-use crate::model::{CustomBuild, DockerBuild, LiveUpdateSpec};
+use crate::model::{CustomBuild, LiveUpdateSpec};
 
 fn docker_spec(context: &Path, ignore: &[&str], only: &[&str]) -> ImageSpec {
-    ImageSpec {
-        image_ref: "web".into(),
-        build: ImageBuild::Docker(DockerBuild {
-            context: context.to_path_buf(),
-            dockerfile: Dockerfile::Path(context.join("Dockerfile")),
-            build_args: BTreeMap::new(),
-            target: None,
-            ignore: ignore.iter().map(|s| s.to_string()).collect(),
-            only: only.iter().map(|s| s.to_string()).collect(),
-            extra_tags: vec![],
-            network: None,
-            platform: None,
-            pull: false,
-            cache_from: vec![],
-            extra_hosts: vec![],
-        }),
-        live_update: LiveUpdateSpec::default(),
-        entrypoint: None,
+    let mut spec = ImageSpec::docker("web", context);
+    if let ImageBuild::Docker(d) = &mut spec.build {
+        d.ignore = ignore.iter().map(|s| s.to_string()).collect();
+        d.only = only.iter().map(|s| s.to_string()).collect();
     }
+    spec
 }
 
 fn write(root: &Path, files: &[&str]) {

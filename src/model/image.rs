@@ -64,6 +64,32 @@ pub struct DockerBuild {
     pub extra_hosts: Vec<String>,
 }
 
+impl ImageSpec {
+    /// `docker_build(image_ref, context)` with `context/Dockerfile` and every option at
+    /// its default.
+    pub fn docker(image_ref: &str, context: &std::path::Path) -> ImageSpec {
+        ImageSpec {
+            image_ref: image_ref.to_owned(),
+            build: ImageBuild::Docker(DockerBuild {
+                context: context.to_path_buf(),
+                dockerfile: Dockerfile::Path(context.join("Dockerfile")),
+                build_args: BTreeMap::new(),
+                target: None,
+                ignore: Vec::new(),
+                only: Vec::new(),
+                extra_tags: Vec::new(),
+                network: None,
+                platform: None,
+                pull: false,
+                cache_from: Vec::new(),
+                extra_hosts: Vec::new(),
+            }),
+            live_update: LiveUpdateSpec::default(),
+            entrypoint: None,
+        }
+    }
+}
+
 /// `custom_build(...)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomBuild {
