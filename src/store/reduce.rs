@@ -1,6 +1,7 @@
 //! The reducer: applies one action to the state. Synchronous, no I/O, no clock.
 
 mod container;
+mod serve;
 
 use std::time::Instant;
 
@@ -107,69 +108,24 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             outcome,
             at,
         } => run_finished(state, &resource, run, outcome, at),
-        Action::ServeRequested { resource } => {
-            if let Some(r) = state.resources.get_mut(&resource) {
-                r.serve_generation += 1;
-                r.serve = ServePhase::Starting {
-                    generation: r.serve_generation,
-                };
-            }
-        }
+        Action::ServeRequested { resource } => serve::requested(state, &resource),
         Action::ServeStarted {
             resource,
             generation,
             pid,
             at,
-        } => {
-            if let Some(r) = current_serve(state, &resource, generation) {
-                let ready = r.spec.local().is_none_or(|l| l.readiness_probe.is_none());
-                r.serve = ServePhase::Running {
-                    generation,
-                    pid,
-                    since: at,
-                    ready,
-                };
-                settle_readiness(r);
-            }
-        }
+        } => serve::started(state, &resource, generation, pid, at),
         Action::ServeExited {
             resource,
             generation,
             exit,
             error,
-        } => {
-            if let Some(r) = current_serve(state, &resource, generation) {
-                r.serve = ServePhase::Exited {
-                    generation,
-                    exit,
-                    error: error.clone(),
-                };
-                if let Some(e) = error {
-                    runtime_log(state, &resource, format!("✘ serve_cmd: {e}"));
-                }
-            }
-        }
+        } => serve::exited(state, &resource, generation, exit, error),
         Action::ProbeResult {
             resource,
             generation,
             ready,
-        } => {
-            if let Some(r) = current_serve(state, &resource, generation)
-                && let ServePhase::Running { ready: was, .. } = &mut r.serve
-            {
-                let changed = *was != ready;
-                *was = ready;
-                settle_readiness(r);
-                if changed {
-                    let msg = if ready {
-                        "readiness probe passed"
-                    } else {
-                        "readiness probe failing"
-                    };
-                    runtime_log(state, &resource, msg.to_owned());
-                }
-            }
-        }
+        } => serve::probed(state, &resource, generation, ready),
         Action::Log {
             resource: Some(name),
             stream,
@@ -196,17 +152,6 @@ pub fn reduce(state: &mut EngineState, action: Action) {
         } => container::container_observed(state, &resource, status, at),
         Action::Quit => state.quitting = true,
     }
-}
-
-fn current_serve<'s>(
-    state: &'s mut EngineState,
-    name: &ResourceName,
-    generation: u64,
-) -> Option<&'s mut ResourceState> {
-    state
-        .resources
-        .get_mut(name)
-        .filter(|r| r.serve_generation == generation)
 }
 
 pub(super) fn settle_readiness(r: &mut ResourceState) {
