@@ -14,8 +14,7 @@ use crate::config::builtins::image_ref::{same_image, without_tag};
 use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
 use crate::model::{
-    ComposeService, DockerBuild, Dockerfile, ImageBuild, ImageSpec, Link, LiveUpdateSpec, Resource,
-    ResourceKind, ResourceName,
+    ComposeService, Dockerfile, ImageBuild, ImageSpec, Link, Resource, ResourceKind, ResourceName,
 };
 
 /// What the Tiltfile declared, as a whole.
@@ -240,25 +239,13 @@ impl Images {
 }
 
 fn generated_image(image_ref: String, b: &super::services::BuildSection) -> ImageSpec {
-    ImageSpec {
-        image_ref,
-        build: ImageBuild::Docker(DockerBuild {
-            context: b.context.clone(),
-            dockerfile: Dockerfile::Path(b.dockerfile.clone()),
-            build_args: b.args.clone(),
-            target: b.target.clone(),
-            ignore: Vec::new(),
-            only: Vec::new(),
-            extra_tags: Vec::new(),
-            network: None,
-            platform: None,
-            pull: false,
-            cache_from: Vec::new(),
-            extra_hosts: Vec::new(),
-        }),
-        live_update: LiveUpdateSpec::default(),
-        entrypoint: None,
+    let mut spec = ImageSpec::docker(&image_ref, &b.context);
+    if let ImageBuild::Docker(d) = &mut spec.build {
+        d.dockerfile = Dockerfile::Path(b.dockerfile.clone());
+        d.build_args = b.args.clone();
+        d.target = b.target.clone();
     }
+    spec
 }
 
 fn compose_resources(
