@@ -21,13 +21,18 @@ pub fn str_or_list(v: Option<Value>, what: &str) -> anyhow::Result<Vec<String>> 
     list_of_str(v, what)
 }
 
+/// The items of a list or tuple; `None` for any other value.
+pub fn items_of(v: Value) -> Option<Vec<Value>> {
+    if let Some(l) = ListRef::from_value(v) {
+        Some(l.content().to_vec())
+    } else {
+        TupleRef::from_value(v).map(|t| t.content().to_vec())
+    }
+}
+
 /// A list or tuple of strings.
 pub fn list_of_str(v: Value, what: &str) -> anyhow::Result<Vec<String>> {
-    let items: Vec<Value> = if let Some(l) = ListRef::from_value(v) {
-        l.content().to_vec()
-    } else if let Some(t) = TupleRef::from_value(v) {
-        t.content().to_vec()
-    } else {
+    let Some(items) = items_of(v) else {
         bail!(
             "{what} must be a string or a list of strings, not {}",
             v.get_type()

@@ -16,8 +16,6 @@ use starlark::environment::GlobalsBuilder;
 use starlark::eval::Evaluator;
 use starlark::starlark_module;
 use starlark::starlark_simple_value;
-use starlark::values::list::ListRef;
-use starlark::values::tuple::TupleRef;
 use starlark::values::{
     NoSerialize, ProvidesStaticType, StarlarkValue, Value, ValueLike, starlark_value,
 };
@@ -197,11 +195,7 @@ fn steps_of<'v>(v: Value<'v>) -> anyhow::Result<Vec<&'v StepValue>> {
     if v.is_none() {
         return Ok(Vec::new());
     }
-    let items: Vec<Value> = if let Some(l) = ListRef::from_value(v) {
-        l.content().to_vec()
-    } else if let Some(t) = TupleRef::from_value(v) {
-        t.content().to_vec()
-    } else {
+    let Some(items) = super::args::items_of(v) else {
         bail!(
             "live_update must be a list of steps (sync, run, ...), not {}",
             v.get_type()
