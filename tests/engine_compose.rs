@@ -75,16 +75,23 @@ impl Fixture {
         }
     }
 
-    /// `stilt ci` over `project`: the exit code and the reporter's output.
-    async fn ci(&self, project: Project, timeout: Duration) -> (i32, String) {
-        let mut view = CiView::new(Vec::new(), Instant::now(), Some(Some(timeout)));
-        let opts = EngineOptions {
+    fn opts(&self, subcommand: &str) -> EngineOptions {
+        EngineOptions {
             tiltfile: self.dir.path().join("Tiltfile"),
             args: vec![],
-            subcommand: "ci".into(),
+            subcommand: subcommand.into(),
             stop_grace: Duration::from_millis(100),
-        };
-        let engine = run(opts, self.deps(project), &mut view, std::future::pending());
+        }
+    }
+
+    /// `stilt ci` over `project`: the exit code and the reporter's output.
+    async fn ci(&self, project: Project, timeout: Duration) -> (i32, String) {
+        self.ci_with(self.deps(project), timeout).await
+    }
+
+    async fn ci_with(&self, deps: Deps, timeout: Duration) -> (i32, String) {
+        let mut view = CiView::new(Vec::new(), Instant::now(), Some(Some(timeout)));
+        let engine = run(self.opts("ci"), deps, &mut view, std::future::pending());
         let code = tokio::time::timeout(BOUND, engine)
             .await
             .expect("the engine did not end");
@@ -279,7 +286,7 @@ async fn a_container_that_exits_with_an_error_fails_ci_with_its_exit_code() {
 }
 
 #[tokio::test]
-async fn an_unhealthy_container_is_not_ready_and_ci_says_so_at_the_timeout() {
+async fn a_container_whose_health_stays_starting_is_not_ready_and_ci_times_out() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &["web"]);
     let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
@@ -292,27 +299,36 @@ async fn an_unhealthy_container_is_not_ready_and_ci_says_so_at_the_timeout() {
 }
 
 #[tokio::test]
+async fn an_unhealthy_container_fails_ci_saying_its_healthcheck_fails() {
+    let fx = Fixture::new();
+    let cp = compose_project(fx.dir.path(), &["web"]);
+    let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
+    let runtime = fx.runtime.clone();
+    let compose = fx.compose.clone();
+    tokio::spawn(async move {
+        while compose.calls().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let id = runtime
+            .current(PROJECT, "web")
+            .map(|s| s.id)
+            .unwrap_or_default();
+        runtime.set_status(PROJECT, "web", Some(running(&id, Some(Health::Unhealthy))));
+    });
+    let (code, out) = fx.ci(p, Duration::from_secs(10)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("web failed: container is unhealthy"), "{out}");
+}
+
+#[tokio::test]
 async fn without_docker_a_compose_resource_fails_with_the_connection_error() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &[]);
     let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
     let mut deps = fx.deps(p);
     deps.docker = Arc::new(|| Err("cannot reach the Docker Engine: no socket".into()));
-    let mut view = CiView::new(
-        Vec::new(),
-        Instant::now(),
-        Some(Some(Duration::from_secs(5))),
-    );
-    let opts = EngineOptions {
-        tiltfile: fx.dir.path().join("Tiltfile"),
-        args: vec![],
-        subcommand: "ci".into(),
-        stop_grace: Duration::from_millis(100),
-    };
-    let code = tokio::time::timeout(BOUND, run(opts, deps, &mut view, std::future::pending()))
-        .await
-        .expect("ended");
-    let out = String::from_utf8_lossy(&view.into_inner()).into_owned();
+    let (code, out) = fx.ci_with(deps, Duration::from_secs(5)).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("cannot reach the Docker Engine"), "{out}");
 }
@@ -348,12 +364,7 @@ async fn disabling_a_compose_resource_removes_its_container_and_enabling_redeplo
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut deps = fx.deps(p);
     deps.inbox = Some(rx);
-    let opts = EngineOptions {
-        tiltfile: fx.dir.path().join("Tiltfile"),
-        args: vec![],
-        subcommand: "up".into(),
-        stop_grace: Duration::from_millis(100),
-    };
+    let opts = fx.opts("up");
     let engine = tokio::spawn(async move {
         let mut view = Quiet;
         run(opts, deps, &mut view, std::future::pending()).await

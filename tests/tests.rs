@@ -9,6 +9,8 @@ mod support;
 mod cli;
 /// The compose-web example end to end against the real Docker Engine.
 mod cli_compose;
+/// Live update or full rebuild for compose resources, decided purely with a reason.
+mod compose_plan;
 /// Tiltfile evaluation results and error messages, compared with golden files.
 mod config_golden;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
