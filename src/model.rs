@@ -9,6 +9,7 @@ pub mod container;
 pub mod graph;
 pub mod image;
 pub mod live_update;
+pub mod output;
 pub mod resource;
 pub mod settings;
 
@@ -17,6 +18,7 @@ pub use container::{ContainerState, ContainerStatus, Health};
 pub use graph::{GraphError, topo_order};
 pub use image::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
 pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
+pub use output::{Exit, Stream};
 pub use resource::{
     Cmd, Link, LocalSpec, Probe, ProbeAction, Resource, ResourceKind, ResourceName, TriggerMode,
 };

@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+pub use crate::model::{Exit, Stream};
+
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What to run.
@@ -30,42 +32,12 @@ pub struct ProcSpec {
     pub env: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-    /// stilt's own lines about the resource (run started, failed, ...).
-    System,
-}
-
 /// One line of output (without its newline; invalid UTF-8 replaced).
 pub type OutputLine = (Stream, String);
 
 /// Where workers that talk to Docker or the compose tool send their output lines
 /// (the engine turns them into `Action::Log` for the resource).
 pub type LineSink = std::sync::Arc<dyn Fn(Stream, String) + Send + Sync>;
-
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Code(i32),
-    Signal(i32),
-}
-
-impl Exit {
-    pub fn success(self) -> bool {
-        self == Exit::Code(0)
-    }
-}
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Exit::Code(c) => write!(f, "exit code {c}"),
-            Exit::Signal(s) => write!(f, "killed by signal {s}"),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

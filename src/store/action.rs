@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::state::{RunId, RunOutcome, RunReason};
 use crate::model::{ContainerStatus, Project, ResourceName, TriggerMode};
-use crate::process::{Exit, Stream};
+use crate::model::{Exit, Stream};
 
 #[derive(Debug, Clone)]
 pub enum Action {

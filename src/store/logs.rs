@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::process::Stream;
+use crate::model::Stream;
 
 /// Which log a line belongs to: what a run printed (build), or what the resource's
 /// server or container printed while it ran (runtime). UIs switch between the two.

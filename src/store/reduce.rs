@@ -11,8 +11,8 @@ use super::state::{
     EngineState, HISTORY, ResourceState, RunOutcome, RunReason, RunRecord, SAMPLE, ServePhase,
     UpdatePhase,
 };
+use crate::model::Stream;
 use crate::model::{Project, ResourceName, TriggerMode};
-use crate::process::Stream;
 
 pub fn reduce(state: &mut EngineState, action: Action) {
     match action {

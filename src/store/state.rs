@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::logs::LogBuffer;
+use crate::model::Exit;
 use crate::model::{
     ContainerState, ContainerStatus, Health, Project, Resource, ResourceName, TriggerMode,
 };
-use crate::process::Exit;
 
 pub type RunId = u64;
 

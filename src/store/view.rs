@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::logs::{LogLine, LogSource};
 use super::state::{EngineState, ResourceState, RunOutcome, ServePhase, UpdatePhase};
+use crate::model::Stream;
 use crate::model::TriggerMode;
-use crate::process::Stream;
 
 /// Where the last (or current) update of a resource stands, as Tilt names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

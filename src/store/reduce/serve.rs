@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use super::{runtime_log, settle_readiness};
+use crate::model::Exit;
 use crate::model::ResourceName;
-use crate::process::Exit;
 use crate::store::state::{EngineState, ResourceState, ServePhase};
 
 fn current<'s>(
