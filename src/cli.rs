@@ -1,5 +1,6 @@
 //! Command line: Tilt's verbs and flags.
 
+pub mod backends;
 pub mod ci;
 pub mod down;
 pub mod up;

@@ -1,4 +1,140 @@
-//! Deploy targets. Local processes live in `engine` (they are the spine's); Docker
-//! Compose is here. Kubernetes will join later.
+//! Deploy targets: what turns a resource's spec and the images stilt built into
+//! running containers, reports what runs, streams its output and tears it down.
+//!
+//! The engine drives every target through [`DeployTarget`] and knows none of them by
+//! name: the composition root (`cli/`) registers each one in [`Backends`] under the
+//! name a resource's spec gives ([`crate::model::Resource::deploy_target`]). Docker
+//! Compose is the first target (`compose/`); `fake.rs` is a target for engine tests.
+//! Local processes are not a target: the engine runs them itself.
 
 pub mod compose;
+pub mod fake;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+
+use crate::build::ImageBuilder;
+use crate::liveupdate::{ContainerUpdater, UpdateTarget};
+use crate::model::{ContainerStatus, Resource, ResourceName, Stream};
+use crate::process::LineSink;
+
+/// A target could not do what was asked. The message names the resource or the
+/// object and what was being done; `source` keeps the target's own typed error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The resource's spec is not one this target deploys (a registration mistake).
+    #[error("resource {resource} is not a {target} resource")]
+    WrongKind {
+        resource: ResourceName,
+        target: &'static str,
+    },
+    #[error(transparent)]
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl TargetError {
+    pub fn failed(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        TargetError::Failed(Box::new(e))
+    }
+}
+
+/// One report from a target's watch: a resource's container may have changed (the
+/// engine re-reads its status), or the watch hit a problem and goes on.
+#[derive(Debug)]
+pub enum Change {
+    Resource(ResourceName),
+    Error(TargetError),
+}
+
+/// A place resources run: Docker Compose today, Kubernetes next.
+pub trait DeployTarget: Send + Sync {
+    /// Deploys `resource` with `images` (`image_ref` -> the tagged reference stilt
+    /// built for it), replacing what ran before. Output lines go to `log`.
+    fn deploy<'a>(
+        &'a self,
+        resource: &'a Resource,
+        images: &'a BTreeMap<String, String>,
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), TargetError>>;
+
+    /// What runs for `resource` now (`None`: nothing).
+    fn status<'a>(
+        &'a self,
+        resource: &'a Resource,
+    ) -> BoxFuture<'a, Result<Option<ContainerStatus>, TargetError>>;
+
+    /// Changes to what runs for any of `resources` (all of this target's), until the
+    /// stream is dropped.
+    fn watch(&self, resources: &[Resource]) -> BoxStream<'static, Change>;
+
+    /// Follows a running container's output, one item per line: from its start when
+    /// `since_unix` is 0, else from that time.
+    fn logs(
+        &self,
+        container: &UpdateTarget,
+        since_unix: i64,
+    ) -> BoxStream<'static, Result<(Stream, String), TargetError>>;
+
+    /// Stops and removes what runs for `resource` (it was disabled).
+    fn remove<'a>(
+        &'a self,
+        resource: &'a Resource,
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), TargetError>>;
+
+    /// Patches what this target runs in place (live update).
+    fn updater(&self) -> Arc<dyn ContainerUpdater>;
+
+    /// The live-update target of a running container it reported.
+    fn update_target(&self, status: &ContainerStatus) -> UpdateTarget {
+        UpdateTarget::container(&status.id)
+    }
+}
+
+/// The image builder and every registered deploy target, by name.
+#[derive(Clone)]
+pub struct Backends {
+    pub builder: Arc<dyn ImageBuilder>,
+    targets: BTreeMap<String, Arc<dyn DeployTarget>>,
+}
+
+impl Backends {
+    pub fn new(builder: Arc<dyn ImageBuilder>) -> Self {
+        Backends {
+            builder,
+            targets: BTreeMap::new(),
+        }
+    }
+
+    /// Registers `target` for resources whose spec names `name`.
+    pub fn with_target(mut self, name: &str, target: Arc<dyn DeployTarget>) -> Self {
+        self.targets.insert(name.to_owned(), target);
+        self
+    }
+
+    pub fn target(&self, name: &str) -> Option<&Arc<dyn DeployTarget>> {
+        self.targets.get(name)
+    }
+
+    /// The target that runs `resource`, or why there is none.
+    pub fn target_of(&self, resource: &Resource) -> Result<Arc<dyn DeployTarget>, String> {
+        let name = resource
+            .deploy_target()
+            .ok_or_else(|| format!("resource {} is not deployed by a target", resource.name))?;
+        self.targets.get(name).cloned().ok_or_else(|| {
+            format!(
+                "resource {}: no deploy target {name:?} is available in this build",
+                resource.name
+            )
+        })
+    }
+}
+
+/// Connects to the backends when a resource first needs them (retried after a
+/// failure), so a project with only local resources never talks to Docker and an
+/// Engine that is down is an error on the resources that need it.
+pub type Connect = Arc<dyn Fn() -> Result<Backends, String> + Send + Sync>;

@@ -7,6 +7,7 @@
 //! container's id; the split keeps every Tilt rule testable without Docker.
 
 pub mod apply;
+pub mod archive;
 pub mod docker;
 pub mod fake;
 pub mod plan;
@@ -88,6 +89,34 @@ pub enum UpdateError {
     },
 }
 
+/// What a live update patches. Every updater method names its target by this.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UpdateTarget {
+    /// A Docker container, by id (a compose service's container).
+    Container { id: String },
+}
+
+impl UpdateTarget {
+    pub fn container(id: impl Into<String>) -> Self {
+        UpdateTarget::Container { id: id.into() }
+    }
+
+    /// The container's id, as the runtime that runs it knows it.
+    pub fn container_id(&self) -> &str {
+        match self {
+            UpdateTarget::Container { id } => id,
+        }
+    }
+}
+
+impl std::fmt::Display for UpdateTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpdateTarget::Container { id } => write!(f, "container {}", short_id(id)),
+        }
+    }
+}
+
 /// The 12-character form of a container id that `docker ps` shows.
 pub fn short_id(container: &str) -> &str {
     container.get(..12).unwrap_or(container)
@@ -101,26 +130,26 @@ pub struct CopyFile {
     pub remote: String,
 }
 
-/// Patches a running container. Every method names the container by id.
+/// Patches a running container. Every method names its [`UpdateTarget`].
 pub trait ContainerUpdater: Send + Sync {
     /// Writes files through the Engine's archive API (the image needs no `tar`).
     fn copy<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         files: &'a [CopyFile],
     ) -> BoxFuture<'a, Result<(), UpdateError>>;
     /// Removes paths (files or directories) in the container.
     fn delete<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         paths: &'a [String],
     ) -> BoxFuture<'a, Result<(), UpdateError>>;
     /// Runs `cmd` in the container from `/`, streaming its output; returns the exit code.
     fn exec<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         cmd: &'a Cmd,
         log: LineSink,
     ) -> BoxFuture<'a, Result<i64, UpdateError>>;
-    fn restart<'a>(&'a self, container: &'a str) -> BoxFuture<'a, Result<(), UpdateError>>;
+    fn restart<'a>(&'a self, target: &'a UpdateTarget) -> BoxFuture<'a, Result<(), UpdateError>>;
 }

@@ -20,7 +20,8 @@ pub use image::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
 pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
 pub use output::{Exit, Stream};
 pub use resource::{
-    Cmd, Link, LocalSpec, Probe, ProbeAction, Resource, ResourceKind, ResourceName, TriggerMode,
+    COMPOSE_TARGET, Cmd, Link, LocalSpec, Probe, ProbeAction, Resource, ResourceKind, ResourceName,
+    TargetResource, TriggerMode,
 };
 pub use settings::Settings;
 

@@ -15,6 +15,6 @@ pub use action::Action;
 pub use logs::{LogBuffer, LogLine, LogSource};
 pub use reduce::reduce;
 pub use state::{
-    EngineState, ResourceState, RunId, RunOutcome, RunReason, RunRecord, ServePhase, TiltfileState,
-    UpdatePhase, UserChoice,
+    ContainerTrack, EngineState, ImageState, ResourceState, RunId, RunOutcome, RunReason,
+    RunRecord, Runtime, ServePhase, TiltfileState, UpdatePhase, UserChoice,
 };

@@ -1,9 +1,9 @@
-//! Live update or full rebuild for a compose resource (`engine::compose_plan::decide`):
+//! Live update or full rebuild for a compose resource (`engine::update_plan::decide`):
 //! pure decisions over hand-built states, each with the reason the log shows.
 
 use std::path::{Path, PathBuf};
 
-use stilt::engine::compose_plan::{ComposeUpdate, decide};
+use stilt::engine::update_plan::{Update, decide};
 use stilt::model::{
     ComposeProject, ComposeService, ContainerState, ContainerStatus, ImageSpec, LiveUpdateSpec,
     Resource, ResourceKind, ResourceName, SyncStep, TriggerMode,
@@ -37,7 +37,9 @@ fn web(running: bool, files: &[&str]) -> ResourceState {
             published_ports: vec![],
         }),
     });
-    r.container.status = Some(ContainerStatus {
+    r.containers_mut()
+        .expect("a compose resource has containers")
+        .status = Some(ContainerStatus {
         id: "c1".into(),
         state: if running {
             ContainerState::Running
@@ -74,18 +76,13 @@ fn changed(files: &[&str]) -> RunReason {
     }
 }
 
-fn run(
-    r: &ResourceState,
-    img: &ImageSpec,
-    built: Option<&str>,
-    reason: &RunReason,
-) -> ComposeUpdate {
+fn run(r: &ResourceState, img: &ImageSpec, built: Option<&str>, reason: &RunReason) -> Update {
     decide(r, Some(img), built, reason, Path::new(BASE), |_| true)
 }
 
-fn why(u: ComposeUpdate) -> String {
+fn why(u: Update) -> String {
     match u {
-        ComposeUpdate::Full { why } => why,
+        Update::Full { why } => why,
         other => panic!("expected a full update, got {other:?}"),
     }
 }
@@ -96,7 +93,7 @@ const BUILT: Option<&str> = Some("web:stilt-1");
 fn a_change_under_a_sync_path_is_a_live_update_into_the_running_container() {
     let files = ["/proj/site/index.html"];
     let u = run(&web(true, &files), &image(true), BUILT, &changed(&files));
-    let ComposeUpdate::Live {
+    let Update::Live {
         container,
         plan,
         files,
@@ -198,5 +195,5 @@ fn a_replaced_container_gets_the_synced_files_again_by_live_update() {
         BUILT,
         &RunReason::ContainerReplaced { files: 1 },
     );
-    assert!(matches!(u, ComposeUpdate::Live { .. }), "{u:?}");
+    assert!(matches!(u, Update::Live { .. }), "{u:?}");
 }

@@ -74,6 +74,10 @@ fn render_project(p: &Project) -> String {
                 render_service(&mut s, c);
                 continue;
             }
+            ResourceKind::Target(t) => {
+                let _ = writeln!(s, "  target={} images={:?}", t.target, t.images);
+                continue;
+            }
         };
         let _ = writeln!(s, "  cmd={:?}", l.cmd);
         let _ = writeln!(s, "  serve_cmd={:?}", l.serve_cmd);

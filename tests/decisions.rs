@@ -855,8 +855,8 @@ fn a_serve_exit_from_an_old_generation_is_ignored() {
         error: Some("serve_cmd exited unexpectedly (killed by signal 15)".into()),
     });
     assert!(matches!(
-        f.res("api").serve,
-        ServePhase::Running { ready: true, .. }
+        f.res("api").serve(),
+        Some(ServePhase::Running { ready: true, .. })
     ));
     assert_eq!(f.verdict_at(5), Verdict::Success);
 }

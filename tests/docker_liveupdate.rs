@@ -11,7 +11,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use stilt::liveupdate::{
-    ApplyError, Change, ContainerUpdater, CopyFile, DockerUpdater, Plan, UpdateError, apply, plan,
+    ApplyError, Change, ContainerUpdater, CopyFile, DockerUpdater, Plan, UpdateError, UpdateTarget,
+    apply, plan,
 };
 use stilt::model::{Cmd, LiveUpdateSpec, RunStep, SyncStep};
 use stilt::process::{LineSink, Stream};
@@ -73,6 +74,10 @@ impl Drop for Container {
     }
 }
 
+fn target(id: &str) -> UpdateTarget {
+    UpdateTarget::container(id)
+}
+
 async fn updater() -> DockerUpdater {
     DockerUpdater::connect()
         .await
@@ -102,7 +107,11 @@ async fn the_test_image_has_no_tar_and_a_missing_program_is_named() {
     let c = Container::start();
     let (log, _) = sink();
     let argv = Cmd::Argv(vec!["tar".into(), "--help".into()]);
-    let err = updater().await.exec(&c.id, &argv, log).await.unwrap_err();
+    let err = updater()
+        .await
+        .exec(&target(&c.id), &argv, log)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, UpdateError::MissingTool { tool, .. } if tool == "tar"),
         "{err:?}"
@@ -127,7 +136,7 @@ async fn copy_writes_files_and_new_nested_directories_without_tar_in_the_image()
             remote: "/new/nested/dir/one.txt".into(),
         },
     ];
-    updater().await.copy(&c.id, &files).await.unwrap();
+    updater().await.copy(&target(&c.id), &files).await.unwrap();
     assert_eq!(c.cat("/app/a.txt"), "alpha\n");
     assert_eq!(c.cat("/app/deep/er/b.txt"), "beta");
     assert_eq!(c.cat("/new/nested/dir/one.txt"), "one");
@@ -147,7 +156,7 @@ async fn copy_keeps_file_modes_and_leaves_existing_parent_directories_alone() {
         local: script,
         remote: "/shared/run.sh".into(),
     }];
-    updater().await.copy(&c.id, &files).await.unwrap();
+    updater().await.copy(&target(&c.id), &files).await.unwrap();
     let modes = c.try_exec(&["stat", "-c", "%a", "/shared", "/shared/run.sh"]);
     assert_eq!(modes.unwrap(), "1777\n750\n");
 }
@@ -167,7 +176,7 @@ async fn a_local_file_that_vanished_is_skipped() {
             remote: "/app/here.txt".into(),
         },
     ];
-    updater().await.copy(&c.id, &files).await.unwrap();
+    updater().await.copy(&target(&c.id), &files).await.unwrap();
     assert_eq!(c.cat("/app/here.txt"), "here");
     assert!(!c.exists("/app/gone.txt"));
 }
@@ -182,7 +191,11 @@ async fn delete_removes_files_and_directories() {
     ])
     .unwrap();
     let paths = ["/app/d".to_owned(), "/app/f".into(), "/app/never".into()];
-    updater().await.delete(&c.id, &paths).await.unwrap();
+    updater()
+        .await
+        .delete(&target(&c.id), &paths)
+        .await
+        .unwrap();
     assert!(!c.exists("/app/d"));
     assert!(!c.exists("/app/f"));
     assert_eq!(c.cat("/app/keep"), "y\n");
@@ -194,7 +207,7 @@ async fn delete_without_rm_in_the_image_says_rm_is_needed() {
     c.try_exec(&["/bin/busybox", "rm", "/bin/rm"]).unwrap();
     let err = updater()
         .await
-        .delete(&c.id, &["/app/x".to_owned()])
+        .delete(&target(&c.id), &["/app/x".to_owned()])
         .await
         .unwrap_err();
     assert!(
@@ -209,7 +222,11 @@ async fn exec_streams_lines_from_slash_and_returns_the_exit_code() {
     let c = Container::start();
     let (log, lines) = sink();
     let cmd = shell("pwd; echo two >&2; printf 'par'; sleep 0.2; printf 'tial'; exit 3");
-    let code = updater().await.exec(&c.id, &cmd, log).await.unwrap();
+    let code = updater()
+        .await
+        .exec(&target(&c.id), &cmd, log)
+        .await
+        .unwrap();
     assert_eq!(code, 3);
     let mut got = lines.lock().unwrap().clone();
     got.sort_by_key(|(s, _)| *s as u8);
@@ -227,7 +244,7 @@ async fn exec_streams_lines_from_slash_and_returns_the_exit_code() {
 async fn restart_restarts_the_container() {
     let c = Container::start();
     let before = c.started_at();
-    updater().await.restart(&c.id).await.unwrap();
+    updater().await.restart(&target(&c.id)).await.unwrap();
     assert_ne!(c.started_at(), before);
     assert!(c.exists("/bin/sh"), "running again after the restart");
 }
@@ -244,13 +261,15 @@ async fn a_stopped_container_is_a_clear_error_for_every_step() {
         remote: "/app".into(),
     }];
     let errors = [
-        up.copy(&c.id, &files).await.unwrap_err(),
-        up.delete(&c.id, &["/x".to_owned()]).await.unwrap_err(),
-        up.exec(&c.id, &shell("true"), log)
+        up.copy(&target(&c.id), &files).await.unwrap_err(),
+        up.delete(&target(&c.id), &["/x".to_owned()])
+            .await
+            .unwrap_err(),
+        up.exec(&target(&c.id), &shell("true"), log)
             .await
             .map(|_| ())
             .unwrap_err(),
-        up.restart(&c.id).await.unwrap_err(),
+        up.restart(&target(&c.id)).await.unwrap_err(),
     ];
     for err in errors {
         assert!(matches!(err, UpdateError::NotRunning { .. }), "{err:?}");
@@ -267,7 +286,7 @@ async fn a_stopped_container_is_a_clear_error_for_every_step() {
 async fn a_missing_container_is_a_clear_error() {
     let err = updater()
         .await
-        .restart("stilt-test-no-such-container")
+        .restart(&target("stilt-test-no-such-container"))
         .await
         .unwrap_err();
     assert!(
@@ -325,7 +344,9 @@ async fn apply_of_a_plan_syncs_deletes_and_runs_and_a_failing_run_is_run_failed(
     };
     let up = updater().await;
     let (log, lines) = sink();
-    let report = apply(&up, &c.id, &update, log.clone()).await.unwrap();
+    let report = apply(&up, &target(&c.id), &update, log.clone())
+        .await
+        .unwrap();
     assert_eq!((report.copied, report.removed, report.runs), (2, 1, 2));
     assert_eq!(c.cat("/app/all"), "a\nb\n");
     assert!(!c.exists("/app/old.txt"));
@@ -341,7 +362,7 @@ async fn apply_of_a_plan_syncs_deletes_and_runs_and_a_failing_run_is_run_failed(
     let Plan::Update(update) = plan(&spec, &[Change::written(src.join("b.txt"))]) else {
         panic!("b.txt is under the sync");
     };
-    let err = apply(&up, &c.id, &update, log).await.unwrap_err();
+    let err = apply(&up, &target(&c.id), &update, log).await.unwrap_err();
     assert!(
         matches!(&err, ApplyError::RunFailed { cmd, code: 1 } if cmd == "test -e /app/ok"),
         "{err:?}"

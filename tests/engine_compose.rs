@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use stilt::build::fake::FakeBuilder;
 use stilt::config::Loaded;
+use stilt::deploy::Backends;
 use stilt::deploy::compose::fake::{ComposeCall, FakeCompose, FakeRuntime};
-use stilt::engine::{Deps, DockerDeps, EngineOptions, run};
+use stilt::deploy::compose::target::ComposeTarget;
+use stilt::engine::{Deps, EngineOptions, run};
 use stilt::liveupdate::fake::FakeUpdater;
 use stilt::model::{
     ComposeProject, ComposeService, ContainerState, ContainerStatus, Health, ImageSpec, Project,
@@ -53,12 +55,13 @@ impl Fixture {
     // The closure's signature is `LoadFn`'s, large `Err` and all.
     #[allow(clippy::result_large_err)]
     fn deps(&self, project: Project) -> Deps {
-        let docker = DockerDeps {
-            builder: Arc::new(self.builder.clone()),
-            updater: Arc::new(self.updater.clone()),
-            compose: Arc::new(self.compose.clone()),
-            runtime: Arc::new(self.runtime.clone()),
-        };
+        let target = ComposeTarget::new(
+            Arc::new(self.compose.clone()),
+            Arc::new(self.runtime.clone()),
+            Arc::new(self.updater.clone()),
+        );
+        let backends =
+            Backends::new(Arc::new(self.builder.clone())).with_target("compose", Arc::new(target));
         Deps {
             spawner: Arc::new(FakeSpawner::new()),
             watch: None,
@@ -71,7 +74,7 @@ impl Fixture {
                     output: vec![],
                 })
             }),
-            docker: Arc::new(move || Ok(docker.clone())),
+            backends: Arc::new(move || Ok(backends.clone())),
         }
     }
 
@@ -327,7 +330,7 @@ async fn without_docker_a_compose_resource_fails_with_the_connection_error() {
     let cp = compose_project(fx.dir.path(), &[]);
     let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
     let mut deps = fx.deps(p);
-    deps.docker = Arc::new(|| Err("cannot reach the Docker Engine: no socket".into()));
+    deps.backends = Arc::new(|| Err("cannot reach the Docker Engine: no socket".into()));
     let (code, out) = fx.ci_with(deps, Duration::from_secs(5)).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("cannot reach the Docker Engine"), "{out}");

@@ -71,7 +71,7 @@ impl Fixture {
             spawner: Arc::new(self.spawner.clone()),
             watch: None,
             inbox: None,
-            docker: Arc::new(|| Err("no Docker in the fake engine tests".into())),
+            backends: Arc::new(|| Err("no Docker in the fake engine tests".into())),
             load: Arc::new(move |_opts| match &load {
                 Ok(project) => Ok(Loaded {
                     project: project.clone(),

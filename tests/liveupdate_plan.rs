@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use stilt::liveupdate::{
     ApplyError, ApplyReport, Change, CopyFile, FakeOp, FakeUpdater, FallBack, FallBackReason, Plan,
-    UpdateError, UpdatePlan, UpdaterCall, apply, plan, plan_initial_sync,
+    UpdateError, UpdatePlan, UpdateTarget, UpdaterCall, apply, plan, plan_initial_sync,
 };
 use stilt::model::{Cmd, LiveUpdateSpec, RunStep, SyncStep};
 use stilt::process::{LineSink, Stream};
@@ -312,7 +312,13 @@ fn apply_runs_deletes_copies_runs_then_restart_and_logs_each_step() {
     let fake = FakeUpdater::new();
     fake.script_exec("make", 0, &["built"]);
     let (log, lines) = sink();
-    let report = now(apply(&fake, "0123456789abcdef", &full_plan(), log)).unwrap();
+    let report = now(apply(
+        &fake,
+        &UpdateTarget::container("0123456789abcdef"),
+        &full_plan(),
+        log,
+    ))
+    .unwrap();
     assert_eq!(
         report,
         ApplyReport {
@@ -363,7 +369,13 @@ fn a_failing_run_step_stops_the_update_without_asking_for_a_rebuild() {
     let fake = FakeUpdater::new();
     fake.script_exec("make", 2, &[]);
     let (log, _) = sink();
-    let err = now(apply(&fake, "c1", &full_plan(), log)).unwrap_err();
+    let err = now(apply(
+        &fake,
+        &UpdateTarget::container("c1"),
+        &full_plan(),
+        log,
+    ))
+    .unwrap_err();
     assert!(matches!(&err, ApplyError::RunFailed { cmd, code: 2 } if cmd == "make"));
     assert!(!err.needs_rebuild());
     let last = fake.calls().pop().unwrap();
@@ -383,7 +395,13 @@ fn an_infrastructure_failure_asks_for_a_rebuild() {
         why: "test",
     });
     let (log, _) = sink();
-    let err = now(apply(&fake, "c1", &full_plan(), log)).unwrap_err();
+    let err = now(apply(
+        &fake,
+        &UpdateTarget::container("c1"),
+        &full_plan(),
+        log,
+    ))
+    .unwrap_err();
     assert!(err.needs_rebuild());
     assert!(matches!(
         err,
@@ -392,7 +410,15 @@ fn an_infrastructure_failure_asks_for_a_rebuild() {
     assert_eq!(fake.calls().len(), 2, "stopped after the failed copy");
     // One-shot: the next update goes through.
     let (log, _) = sink();
-    assert!(now(apply(&fake, "c1", &full_plan(), log)).is_ok());
+    assert!(
+        now(apply(
+            &fake,
+            &UpdateTarget::container("c1"),
+            &full_plan(),
+            log
+        ))
+        .is_ok()
+    );
 }
 
 #[test]
@@ -405,7 +431,7 @@ fn echo_off_hides_the_command_in_the_log() {
         ..UpdatePlan::default()
     };
     let (log, lines) = sink();
-    now(apply(&fake, "c1", &plan, log)).unwrap();
+    now(apply(&fake, &UpdateTarget::container("c1"), &plan, log)).unwrap();
     let text = lines.lock().unwrap()[0].1.clone();
     assert!(!text.contains("s3cret"), "{text}");
 }
@@ -418,6 +444,6 @@ fn deletes_only_log_the_removal() {
         ..UpdatePlan::default()
     };
     let (log, lines) = sink();
-    now(apply(&fake, "c1", &plan, log)).unwrap();
+    now(apply(&fake, &UpdateTarget::container("c1"), &plan, log)).unwrap();
     assert_eq!(lines.lock().unwrap()[0].1, "removed 1 file in c1");
 }

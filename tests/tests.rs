@@ -25,6 +25,8 @@ mod docker_liveupdate;
 mod engine_compose;
 /// The engine loop driven with the fake spawner and fake watcher.
 mod engine_fake;
+/// A second deploy target (the fake one) driven through the engine without engine changes.
+mod engine_target;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.
 mod liveupdate_plan;
 /// `stilt up`'s terminal UI driven in tmux: start, trigger, quit, nothing left behind.

@@ -26,7 +26,7 @@ fn ctrl(c: char) -> KeyEvent {
 fn res(name: &str, labels: &[&str]) -> ResourceView {
     ResourceView {
         name: name.into(),
-        kind: "local",
+        kind: "local".into(),
         labels: labels.iter().map(|l| l.to_string()).collect(),
         update: UpdateStatus::Ok,
         runtime: RuntimeStatus::NotApplicable,

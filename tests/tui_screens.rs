@@ -16,7 +16,7 @@ use stilt::tui::{App, Intent};
 fn res(name: &str, t0: Instant) -> ResourceView {
     ResourceView {
         name: name.into(),
-        kind: "local",
+        kind: "local".into(),
         labels: vec![],
         update: UpdateStatus::Ok,
         runtime: RuntimeStatus::NotApplicable,

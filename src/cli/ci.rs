@@ -14,7 +14,7 @@ pub async fn ci(args: CiArgs) -> i32 {
         watch: None,
         load: Arc::new(crate::config::load),
         inbox: None,
-        docker: Arc::new(crate::engine::docker::connect_real),
+        backends: super::backends::real(),
     };
     let opts = EngineOptions {
         tiltfile: args.common.file,

@@ -26,7 +26,7 @@ pub async fn up(args: UpArgs) -> i32 {
         watch: Some((Box::new(NotifyWatch::new(wtx)), wrx)),
         load: Arc::new(crate::config::load),
         inbox: None,
-        docker: Arc::new(crate::engine::docker::connect_real),
+        backends: super::backends::real(),
     };
     let opts = EngineOptions {
         tiltfile: args.common.file,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod deploy_model;
 pub mod fake;
 pub mod runtime;
+pub mod target;
 pub mod tool;
 
 use std::collections::BTreeMap;

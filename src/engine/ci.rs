@@ -101,11 +101,11 @@ pub fn status(r: &ResourceState, d: &Decision) -> String {
             other => format!("waiting: {other}"),
         };
     }
-    match &r.serve {
-        ServePhase::Running { ready: false, .. } => {
+    match r.serve() {
+        Some(ServePhase::Running { ready: false, .. }) => {
             "not ready: readiness probe has not passed".into()
         }
-        ServePhase::Starting { .. } | ServePhase::NotStarted if done_cmd(r) => {
+        Some(ServePhase::Starting { .. } | ServePhase::NotStarted) if done_cmd(r) => {
             "not ready: serve_cmd starting".into()
         }
         _ if r.is_ready() => "ok".into(),

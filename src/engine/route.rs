@@ -16,7 +16,8 @@ enum Matcher {
         deps: Vec<PathBuf>,
         ignore: PathFilter,
     },
-    Image(Inputs),
+    /// The build inputs of every image the resource deploys.
+    Images(Vec<Inputs>),
 }
 
 impl Matcher {
@@ -25,14 +26,14 @@ impl Matcher {
             Matcher::Local { deps, ignore } => {
                 deps.iter().any(|d| p.starts_with(d)) && !ignore.matches(p)
             }
-            Matcher::Image(inputs) => inputs.includes(p),
+            Matcher::Images(inputs) => inputs.iter().any(|i| i.includes(p)),
         }
     }
 
     fn roots(&self) -> Vec<PathBuf> {
         match self {
             Matcher::Local { deps, .. } => deps.clone(),
-            Matcher::Image(inputs) => inputs.roots(),
+            Matcher::Images(inputs) => inputs.iter().flat_map(Inputs::roots).collect(),
         }
     }
 }
@@ -139,17 +140,15 @@ fn matcher(p: &Project, name: &ResourceName) -> Result<Option<Matcher>, RouteErr
             ignore,
         }));
     }
-    let Some(image) = r
-        .compose()
-        .and_then(|c| c.image.as_ref())
-        .and_then(|i| p.image(i))
-    else {
-        return Ok(None);
-    };
-    let inputs = Inputs::for_image(image).map_err(|source| RouteError::Image {
-        resource: name.clone(),
-        image: image.image_ref.clone(),
-        source: Box::new(source),
-    })?;
-    Ok(Some(Matcher::Image(inputs)))
+    let mut inputs = Vec::new();
+    for image in r.images().into_iter().filter_map(|i| p.image(i)) {
+        inputs.push(
+            Inputs::for_image(image).map_err(|source| RouteError::Image {
+                resource: name.clone(),
+                image: image.image_ref.clone(),
+                source: Box::new(source),
+            })?,
+        );
+    }
+    Ok((!inputs.is_empty()).then_some(Matcher::Images(inputs)))
 }

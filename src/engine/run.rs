@@ -1,27 +1,28 @@
-//! The loop: actions in, decisions, workers out; shutdown leaves no process behind.
+//! The loop: actions in, decisions, controllers out; shutdown leaves no process behind.
+//!
+//! Only this loop calls [`reduce`]. Each turn it reduces what the workers reported,
+//! lets each controller start what the state calls for (they return actions rather
+//! than change the state), asks [`schedule`] which runs and servers start, hands each
+//! start to the controller of the resource's kind, and shows the state to the view.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
-use super::containers::{Containers, Ctx};
-use super::docker::DockerConnect;
-use super::local_run::{RunJob, run_local};
-use super::route::Router;
+use super::deploy::DeployController;
+use super::local::LocalController;
 use super::schedule::{Decision, schedule};
-use super::serve::{ServeCmd, serve_worker};
-use crate::config::{LoadFailure, LoadOptions, Loaded};
-use crate::model::ResourceName;
-use crate::process::{ProcSpec, Spawner};
-use crate::store::{Action, EngineState, ServePhase, UpdatePhase, reduce};
-use crate::watch::{FileWatch, WatchConfig, WatchEvent};
-
-pub type LoadFn = Arc<dyn Fn(&LoadOptions) -> Result<Loaded, LoadFailure> + Send + Sync>;
+use super::tasks::Tasks;
+use super::tiltfile::{LoadFn, TiltfileController};
+use super::watching::WatchController;
+use crate::config::LoadOptions;
+use crate::deploy::Connect;
+use crate::process::Spawner;
+use crate::store::{Action, EngineState, reduce};
+use crate::watch::{FileWatch, WatchEvent};
 
 /// A reader of engine state: the stream printer, the CI reporter, the TUI.
 pub trait View: Send {
@@ -52,23 +53,16 @@ pub struct Deps {
     pub load: LoadFn,
     /// Actions from outside the engine: a UI's intents (trigger, enable, quit).
     pub inbox: Option<mpsc::UnboundedReceiver<Action>>,
-    /// Builds, compose and live update; connected when a resource first needs them.
-    pub docker: DockerConnect,
+    /// Image builds and deploy targets; connected when a resource first needs them.
+    pub backends: Connect,
 }
 
-struct Effects {
-    opts: EngineOptions,
-    spawner: Arc<dyn Spawner>,
-    load: LoadFn,
-    tx: mpsc::UnboundedSender<Action>,
-    shutdown_tx: watch::Sender<bool>,
-    tasks: JoinSet<()>,
-    serves: HashMap<ResourceName, mpsc::UnboundedSender<ServeCmd>>,
-    watcher: Option<Box<dyn FileWatch>>,
-    watch_cfg: Option<WatchConfig>,
-    router: Option<Router>,
-    routed_loads: u32,
-    containers: Containers,
+/// One controller per concern; each starts workers and returns actions.
+struct Controllers {
+    tiltfile: TiltfileController,
+    watch: WatchController,
+    local: LocalController,
+    deploy: DeployController,
 }
 
 /// Runs until the view returns an exit code or `shutdown` resolves; returns the code.
@@ -83,30 +77,27 @@ pub async fn run(
         opts.tiltfile = abs;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (shutdown_tx, _) = watch::channel(false);
     let (watcher, mut watch_rx) = match deps.watch {
         Some((w, rx)) => (Some(w), Some(rx)),
         None => (None, None),
     };
-    let mut fx = Effects {
-        opts: opts.clone(),
-        spawner: deps.spawner,
-        load: deps.load,
-        tx,
-        shutdown_tx,
-        tasks: JoinSet::new(),
-        serves: HashMap::new(),
-        watcher,
-        watch_cfg: None,
-        router: None,
-        routed_loads: 0,
-        containers: Containers::new(deps.docker),
+    let load_opts = LoadOptions {
+        tiltfile: opts.tiltfile.clone(),
+        args: opts.args.clone(),
+        subcommand: opts.subcommand.clone(),
     };
+    let mut c = Controllers {
+        tiltfile: TiltfileController::new(deps.load, load_opts),
+        watch: WatchController::new(watcher),
+        local: LocalController::new(deps.spawner, opts.stop_grace),
+        deploy: DeployController::new(deps.backends),
+    };
+    let mut tasks = Tasks::new(tx);
     let mut inbox = deps.inbox;
     let mut state = EngineState::new(opts.tiltfile.clone());
     tokio::pin!(shutdown);
     let code = loop {
-        let decision = fx.reconcile(&mut state);
+        let decision = c.reconcile(&mut state, &mut tasks);
         if let Some(code) = view.update(&state, &decision, Instant::now()) {
             break code;
         }
@@ -121,13 +112,23 @@ pub async fn run(
                     reduce(&mut state, a);
                 }
             }
-            Some(ev) = recv_opt(&mut watch_rx) => fx.on_watch_event(&mut state, ev),
+            Some(ev) = recv_opt(&mut watch_rx) => {
+                if let Some(a) = c.watch.on_event(ev) {
+                    reduce(&mut state, a);
+                }
+            }
             Some(a) = recv_opt(&mut inbox) => reduce(&mut state, a),
             _ = &mut shutdown => reduce(&mut state, Action::Quit),
             _ = sleep_until(wake) => {}
         }
     };
-    fx.shutdown(&mut state, &mut rx).await;
+    // Stops every run and server (TERM, then KILL after the grace period) and waits.
+    c.local.stop();
+    c.watch.stop();
+    tasks.stop(opts.stop_grace + Duration::from_secs(5)).await;
+    while let Ok(a) = rx.try_recv() {
+        reduce(&mut state, a);
+    }
     let decision = schedule(&state);
     view.finish(&state, &decision);
     code
@@ -147,22 +148,34 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-impl Effects {
-    /// Starts whatever the state now calls for; returns the scheduling decision.
-    fn reconcile(&mut self, state: &mut EngineState) -> Decision {
+impl Controllers {
+    /// Lets each controller act on the state, then starts what the scheduler decides;
+    /// returns the decision that stands afterwards.
+    fn reconcile(&mut self, state: &mut EngineState, tasks: &mut Tasks) -> Decision {
         if state.quitting {
             return schedule(state);
         }
-        self.maybe_load(state);
-        self.sync_watch(state);
-        self.sync_serves(state);
-        let cx = Ctx {
-            tasks: &mut self.tasks,
-            tx: &self.tx,
-            shutdown: self.shutdown_tx.subscribe(),
-        };
-        self.containers.sync(state, cx);
+        let mut actions = Vec::new();
+        actions.extend(self.tiltfile.sync(state, tasks));
+        actions.extend(self.watch.sync(state, tasks));
+        for a in actions {
+            reduce(state, a);
+        }
+        self.local.sync(state);
+        self.deploy.sync(state, tasks);
         let decision = schedule(state);
+        if decision.start.is_empty() && decision.serve.is_empty() {
+            return decision;
+        }
+        for name in &decision.serve {
+            reduce(
+                state,
+                Action::ServeRequested {
+                    resource: name.clone(),
+                },
+            );
+            self.local.start_serve(state, name, tasks);
+        }
         for (name, reason) in &decision.start {
             reduce(
                 state,
@@ -172,230 +185,16 @@ impl Effects {
                     at: Instant::now(),
                 },
             );
-            self.start_run(state, name);
-        }
-        if decision.start.is_empty() {
-            decision
-        } else {
-            schedule(state)
-        }
-    }
-
-    // The load closure returns `LoadFailure` by value, as `config::load` does.
-    #[allow(clippy::result_large_err)]
-    fn maybe_load(&mut self, state: &mut EngineState) {
-        if !state.tiltfile.reload_requested || state.tiltfile.loading {
-            return;
-        }
-        reduce(state, Action::ConfigLoadStarted);
-        let load = self.load.clone();
-        let tx = self.tx.clone();
-        let opts = LoadOptions {
-            tiltfile: self.opts.tiltfile.clone(),
-            args: self.opts.args.clone(),
-            subcommand: self.opts.subcommand.clone(),
-        };
-        self.tasks.spawn(async move {
-            let result = tokio::task::spawn_blocking(move || load(&opts)).await;
-            let action = match result {
-                Ok(Ok(l)) => Action::ConfigLoaded {
-                    project: Box::new(l.project),
-                    files_read: l.files_read,
-                    warnings: l.warnings,
-                    output: l.output,
-                    at: Instant::now(),
-                },
-                Ok(Err(f)) => Action::ConfigFailed {
-                    error: f.error.to_string(),
-                    files_read: f.files_read,
-                    output: f.output,
-                },
-                Err(e) => Action::ConfigFailed {
-                    error: format!("internal error: Tiltfile evaluation crashed: {e}"),
-                    files_read: vec![],
-                    output: vec![],
-                },
-            };
-            let _ = tx.send(action);
-        });
-    }
-
-    /// After each load: rebuild the router and point the watcher at the new roots.
-    fn sync_watch(&mut self, state: &mut EngineState) {
-        if self.routed_loads == state.tiltfile.loads {
-            return;
-        }
-        self.routed_loads = state.tiltfile.loads;
-        match Router::new(state.project.as_ref(), &state.tiltfile.files_read) {
-            Ok(r) => self.router = Some(r),
-            Err(e) => reduce(
-                state,
-                Action::WatchError {
-                    message: e.to_string(),
-                },
-            ),
-        }
-        let (Some(watcher), Some(router)) = (self.watcher.as_mut(), self.router.as_ref()) else {
-            return;
-        };
-        let settings = state
-            .project
-            .as_ref()
-            .map(|p| p.settings.clone())
-            .unwrap_or_default();
-        let cfg = WatchConfig {
-            roots: router.roots(),
-            base_dir: state.base_dir(),
-            use_gitignore: settings.use_gitignore,
-            extra_ignores: settings.watch_ignore.clone(),
-            quiet: settings.debounce_quiet,
-            max_wait: settings.debounce_max_wait,
-        };
-        if self.watch_cfg.as_ref() == Some(&cfg) {
-            return;
-        }
-        if let Err(e) = watcher.configure(cfg.clone()) {
-            reduce(
-                state,
-                Action::WatchError {
-                    message: e.to_string(),
-                },
-            );
-        }
-        self.watch_cfg = Some(cfg);
-    }
-
-    fn on_watch_event(&mut self, state: &mut EngineState, ev: WatchEvent) {
-        match ev {
-            WatchEvent::Changed(paths) => {
-                let Some(router) = &self.router else { return };
-                let routed = router.route(&paths);
-                if routed.by_resource.is_empty() && routed.tiltfile_inputs.is_empty() {
-                    return;
-                }
-                reduce(
-                    state,
-                    Action::FilesChanged {
-                        by_resource: routed.by_resource,
-                        tiltfile_inputs: routed.tiltfile_inputs,
-                        at: Instant::now(),
-                    },
-                );
-            }
-            WatchEvent::Error(e) => reduce(
-                state,
-                Action::WatchError {
-                    message: e.to_string(),
-                },
-            ),
-        }
-    }
-
-    fn start_run(&mut self, state: &EngineState, name: &ResourceName) {
-        let Some(r) = state.resources.get(name) else {
-            return;
-        };
-        if r.spec.compose().is_some() {
-            let cx = Ctx {
-                tasks: &mut self.tasks,
-                tx: &self.tx,
-                shutdown: self.shutdown_tx.subscribe(),
-            };
-            return self.containers.start_run(state, name, cx);
-        }
-        let (Some(run), Some(spec)) = (r.running(), r.spec.local()) else {
-            return;
-        };
-        let job = RunJob {
-            name: name.clone(),
-            run,
-            spec: spec.clone(),
-            grace: self.opts.stop_grace,
-        };
-        let fut = run_local(
-            job,
-            self.spawner.clone(),
-            self.tx.clone(),
-            self.shutdown_tx.subscribe(),
-        );
-        self.tasks.spawn(fut);
-    }
-
-    /// Starts servers whose run just succeeded; stops those of removed or disabled resources.
-    fn sync_serves(&mut self, state: &mut EngineState) {
-        self.serves.retain(|name, _| {
-            state
+            let deployed = state
                 .resources
                 .get(name)
-                .is_some_and(|r| r.has_serve() && !r.disabled)
-        });
-        let due: Vec<ResourceName> = state
-            .ordered()
-            .filter(|r| {
-                !r.disabled
-                    && r.serve == ServePhase::NotStarted
-                    && r.update == UpdatePhase::Done(crate::store::RunOutcome::Succeeded)
-            })
-            .map(|r| r.name().clone())
-            .collect();
-        for name in due {
-            reduce(
-                state,
-                Action::ServeRequested {
-                    resource: name.clone(),
-                },
-            );
-            let Some(r) = state.resources.get(&name) else {
-                continue;
-            };
-            let Some(local) = r.spec.local() else {
-                continue;
-            };
-            let Some(cmd) = &local.serve_cmd else {
-                continue;
-            };
-            let start = ServeCmd::Start {
-                generation: r.serve_generation,
-                spec: ProcSpec {
-                    argv: cmd.argv(),
-                    dir: local.serve_dir.clone(),
-                    env: local.serve_env.clone(),
-                },
-                probe: local.readiness_probe.clone(),
-            };
-            let sender = self.serves.entry(name.clone()).or_insert_with(|| {
-                let (stx, srx) = mpsc::unbounded_channel();
-                let worker = serve_worker(
-                    name.clone(),
-                    srx,
-                    self.spawner.clone(),
-                    self.tx.clone(),
-                    self.opts.stop_grace,
-                );
-                self.tasks.spawn(worker);
-                stx
-            });
-            let _ = sender.send(start);
+                .is_some_and(|r| r.spec.deploy_target().is_some());
+            if deployed {
+                self.deploy.start_run(state, name, tasks);
+            } else {
+                self.local.start_run(state, name, tasks);
+            }
         }
-    }
-
-    /// Stops every run and server (TERM, then KILL after the grace period) and waits.
-    async fn shutdown(
-        &mut self,
-        state: &mut EngineState,
-        rx: &mut mpsc::UnboundedReceiver<Action>,
-    ) {
-        let _ = self.shutdown_tx.send(true);
-        self.serves.clear();
-        self.watcher = None;
-        let limit = self.opts.stop_grace + Duration::from_secs(5);
-        let _ = tokio::time::timeout(limit, async {
-            while self.tasks.join_next().await.is_some() {}
-        })
-        .await;
-        self.tasks.abort_all();
-        while let Ok(a) = rx.try_recv() {
-            reduce(state, a);
-        }
+        schedule(state)
     }
 }

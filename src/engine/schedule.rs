@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::model::ResourceName;
-use crate::store::{EngineState, ResourceState, RunReason, UpdatePhase};
+use crate::store::{EngineState, ResourceState, RunOutcome, RunReason, ServePhase, UpdatePhase};
 
 /// Why a resource is not running now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,8 @@ impl fmt::Display for Hold {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Decision {
     pub start: Vec<(ResourceName, RunReason)>,
+    /// Servers to (re)start: their resource's run just succeeded.
+    pub serve: Vec<ResourceName>,
     pub holds: Vec<(ResourceName, Hold)>,
 }
 
@@ -85,6 +87,9 @@ pub fn schedule(state: &EngineState) -> Decision {
         state.ordered().filter(|r| r.running().is_some()).collect();
     let mut candidates: Vec<(usize, &ResourceState)> = Vec::new();
     for (i, r) in state.ordered().enumerate() {
+        if serve_due(r) {
+            d.serve.push(r.name().clone());
+        }
         match idle_hold(r) {
             Some(h) => d.holds.push((r.name().clone(), h)),
             None if r.pending.is_some() => candidates.push((i, r)),
@@ -126,6 +131,13 @@ pub fn schedule(state: &EngineState) -> Decision {
         }
     }
     d
+}
+
+/// A `serve_cmd` starts (again) after each successful run of its resource.
+fn serve_due(r: &ResourceState) -> bool {
+    !r.disabled
+        && r.serve() == Some(&ServePhase::NotStarted)
+        && r.update == UpdatePhase::Done(RunOutcome::Succeeded)
 }
 
 /// Holds that apply to a resource with nothing pending.

@@ -9,7 +9,7 @@
 use crate::model::RunStep;
 use crate::process::{LineSink, Stream};
 
-use super::{ContainerUpdater, UpdateError, UpdatePlan, short_id};
+use super::{ContainerUpdater, UpdateError, UpdatePlan, UpdateTarget, short_id};
 
 /// What a live update did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,24 +45,24 @@ impl ApplyError {
 /// skips later runs and the restart, as in Tilt).
 pub async fn apply(
     updater: &dyn ContainerUpdater,
-    container: &str,
+    target: &UpdateTarget,
     plan: &UpdatePlan,
     log: LineSink,
 ) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport::default();
     if !plan.deletes.is_empty() {
-        updater.delete(container, &plan.deletes).await?;
+        updater.delete(target, &plan.deletes).await?;
         report.removed = plan.deletes.len();
     }
     if !plan.copies.is_empty() {
-        updater.copy(container, &plan.copies).await?;
+        updater.copy(target, &plan.copies).await?;
         report.copied = plan.copies.len();
     }
     if report.copied + report.removed > 0 {
-        log(Stream::System, sync_line(&report, container));
+        log(Stream::System, sync_line(&report, target));
     }
     for run in &plan.runs {
-        let code = updater.exec(container, &run.cmd, log.clone()).await?;
+        let code = updater.exec(target, &run.cmd, log.clone()).await?;
         let cmd = shown(run);
         log(Stream::System, format!("run: {cmd} (exit {code})"));
         if code != 0 {
@@ -72,21 +72,21 @@ pub async fn apply(
     }
     if plan.restart {
         log(Stream::System, "restarting container".to_owned());
-        updater.restart(container).await?;
+        updater.restart(target).await?;
         report.restarted = true;
     }
     Ok(report)
 }
 
 /// "synced 3 files, removed 1 in 0123456789ab".
-fn sync_line(report: &ApplyReport, container: &str) -> String {
+fn sync_line(report: &ApplyReport, target: &UpdateTarget) -> String {
     let files = |n: usize| if n == 1 { "file" } else { "files" };
     let what = match (report.copied, report.removed) {
         (c, 0) => format!("synced {c} {}", files(c)),
         (0, r) => format!("removed {r} {}", files(r)),
         (c, r) => format!("synced {c} {}, removed {r}", files(c)),
     };
-    format!("{what} in {}", short_id(container))
+    format!("{what} in {}", short_id(target.container_id()))
 }
 
 /// The command as the log shows it: `echo_off` hides it (it may hold secrets).

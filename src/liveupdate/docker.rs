@@ -6,7 +6,6 @@
 //! and what needs it, because that is the usual reason live update fails on slim
 //! images (Tilt #4303).
 
-mod archive;
 mod exec;
 
 use bollard::Docker;
@@ -16,7 +15,7 @@ use futures_util::future::BoxFuture;
 use crate::model::Cmd;
 use crate::process::{LineSink, Stream};
 
-use super::{ContainerUpdater, CopyFile, UpdateError};
+use super::{ContainerUpdater, CopyFile, UpdateError, UpdateTarget};
 
 /// Seconds a restart waits for the process to stop before killing it: dev servers
 /// rarely need a graceful shutdown, and a live update should be quick.
@@ -76,13 +75,14 @@ impl DockerUpdater {
         const DOING: &str = "copy files";
         self.ensure_running(container, DOING).await?;
         let (owned_id, owned_files) = (container.to_owned(), files.to_vec());
-        let tar = tokio::task::spawn_blocking(move || archive::build(&owned_id, &owned_files))
-            .await
-            .map_err(|e| UpdateError::ReadLocal {
-                container: container.to_owned(),
-                path: "(files to copy)".into(),
-                source: std::io::Error::other(e),
-            })??;
+        let tar =
+            tokio::task::spawn_blocking(move || super::archive::build(&owned_id, &owned_files))
+                .await
+                .map_err(|e| UpdateError::ReadLocal {
+                    container: container.to_owned(),
+                    path: "(files to copy)".into(),
+                    source: std::io::Error::other(e),
+                })??;
         let options = UploadToContainerOptionsBuilder::default().path("/").build();
         self.docker
             .upload_to_container(container, Some(options), bollard::body_full(tar.into()))
@@ -185,30 +185,34 @@ fn api_error(container: &str, doing: &'static str, source: bollard::errors::Erro
 impl ContainerUpdater for DockerUpdater {
     fn copy<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         files: &'a [CopyFile],
     ) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let container = target.container_id();
         Box::pin(self.copy_files(container, files))
     }
 
     fn delete<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         paths: &'a [String],
     ) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let container = target.container_id();
         Box::pin(self.delete_paths(container, paths))
     }
 
     fn exec<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         cmd: &'a Cmd,
         log: LineSink,
     ) -> BoxFuture<'a, Result<i64, UpdateError>> {
+        let container = target.container_id();
         Box::pin(self.exec_cmd(container, cmd, log))
     }
 
-    fn restart<'a>(&'a self, container: &'a str) -> BoxFuture<'a, Result<(), UpdateError>> {
+    fn restart<'a>(&'a self, target: &'a UpdateTarget) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let container = target.container_id();
         Box::pin(self.restart_container(container))
     }
 }

@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use crate::model::Cmd;
 use crate::process::{LineSink, Stream};
 
-use super::{ContainerUpdater, CopyFile, UpdateError};
+use super::{ContainerUpdater, CopyFile, UpdateError, UpdateTarget};
 
 /// One call the fake received, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,9 +109,10 @@ impl FakeUpdater {
 impl ContainerUpdater for FakeUpdater {
     fn copy<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         files: &'a [CopyFile],
     ) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let container = target.container_id();
         let call = UpdaterCall::Copy {
             container: container.to_owned(),
             files: files.to_vec(),
@@ -122,9 +123,10 @@ impl ContainerUpdater for FakeUpdater {
 
     fn delete<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         paths: &'a [String],
     ) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let container = target.container_id();
         let call = UpdaterCall::Delete {
             container: container.to_owned(),
             paths: paths.to_vec(),
@@ -135,10 +137,11 @@ impl ContainerUpdater for FakeUpdater {
 
     fn exec<'a>(
         &'a self,
-        container: &'a str,
+        target: &'a UpdateTarget,
         cmd: &'a Cmd,
         log: LineSink,
     ) -> BoxFuture<'a, Result<i64, UpdateError>> {
+        let container = target.container_id();
         let call = UpdaterCall::Exec {
             container: container.to_owned(),
             cmd: cmd.clone(),
@@ -155,7 +158,8 @@ impl ContainerUpdater for FakeUpdater {
         Box::pin(async move { result })
     }
 
-    fn restart<'a>(&'a self, container: &'a str) -> BoxFuture<'a, Result<(), UpdateError>> {
+    fn restart<'a>(&'a self, target: &'a UpdateTarget) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let container = target.container_id();
         let call = UpdaterCall::Restart {
             container: container.to_owned(),
         };

@@ -69,13 +69,47 @@ pub enum ResourceKind {
     Local(LocalSpec),
     /// A Docker Compose service (`docker_compose` + `dc_resource`).
     Compose(ComposeService),
+    /// A resource of a deploy target that is registered with the engine by name
+    /// instead of being modelled here: the fake target of the engine tests, or a
+    /// target under development before it gets its own variant.
+    Target(TargetResource),
 }
 
+/// A resource deployed by the target registered as `target`, from `images`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetResource {
+    pub target: String,
+    /// The `image_ref`s of the images it deploys (built before each deploy).
+    pub images: Vec<String>,
+    /// What the target needs to know; opaque to everything else.
+    pub spec: serde_json::Value,
+}
+
+/// The name a Docker Compose resource's deploy target is registered under.
+pub const COMPOSE_TARGET: &str = "compose";
+
 impl Resource {
-    pub fn kind_label(&self) -> &'static str {
-        match self.kind {
+    pub fn kind_label(&self) -> &str {
+        match &self.kind {
             ResourceKind::Local(_) => "local",
-            ResourceKind::Compose(_) => "compose",
+            ResourceKind::Compose(_) => COMPOSE_TARGET,
+            ResourceKind::Target(t) => &t.target,
+        }
+    }
+    /// The deploy target that runs this resource (`None`: a local resource).
+    pub fn deploy_target(&self) -> Option<&str> {
+        match &self.kind {
+            ResourceKind::Local(_) => None,
+            ResourceKind::Compose(_) => Some(COMPOSE_TARGET),
+            ResourceKind::Target(t) => Some(&t.target),
+        }
+    }
+    /// The `image_ref`s of the images this resource deploys, in order.
+    pub fn images(&self) -> Vec<&str> {
+        match &self.kind {
+            ResourceKind::Local(_) => vec![],
+            ResourceKind::Compose(c) => c.image.iter().map(String::as_str).collect(),
+            ResourceKind::Target(t) => t.images.iter().map(String::as_str).collect(),
         }
     }
     pub fn local(&self) -> Option<&LocalSpec> {

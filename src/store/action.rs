@@ -78,12 +78,21 @@ pub enum Action {
         generation: u64,
         ready: bool,
     },
+    /// A build of `image_ref` as `tagged` started.
+    ImageBuildStarted {
+        image_ref: String,
+        tagged: String,
+    },
     /// An image was built (or found unchanged) as `tagged`.
     ImageBuilt {
         image_ref: String,
         tagged: String,
     },
-    /// A compose resource was (re)deployed from freshly built images: earlier live
+    ImageBuildFailed {
+        image_ref: String,
+        error: String,
+    },
+    /// A deployed resource was (re)deployed from freshly built images: earlier live
     /// updates are in the image now.
     Deployed {
         resource: ResourceName,
@@ -94,7 +103,7 @@ pub enum Action {
         container: String,
         files: Vec<PathBuf>,
     },
-    /// The Engine's view of a compose resource's container (`None`: it has none).
+    /// A deploy target's view of a resource's container (`None`: it has none).
     ContainerObserved {
         resource: ResourceName,
         status: Option<ContainerStatus>,

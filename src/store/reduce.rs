@@ -8,8 +8,8 @@ use std::time::Instant;
 use super::action::Action;
 use super::logs::{LogLine, LogSource};
 use super::state::{
-    EngineState, HISTORY, ResourceState, RunOutcome, RunReason, RunRecord, SAMPLE, ServePhase,
-    UpdatePhase,
+    EngineState, HISTORY, ResourceState, RunOutcome, RunReason, RunRecord, Runtime, SAMPLE,
+    ServePhase, UpdatePhase,
 };
 use crate::model::Stream;
 use crate::model::{Project, ResourceName, TriggerMode};
@@ -136,8 +136,19 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             stream,
             text,
         } => tiltfile_log(state, stream, text),
+        Action::ImageBuildStarted { image_ref, tagged } => {
+            state.images.entry(image_ref).or_default().building = Some(tagged);
+        }
         Action::ImageBuilt { image_ref, tagged } => {
-            container::image_built(state, image_ref, tagged)
+            let image = state.images.entry(image_ref).or_default();
+            image.building = None;
+            image.error = None;
+            image.built = Some(tagged);
+        }
+        Action::ImageBuildFailed { image_ref, error } => {
+            let image = state.images.entry(image_ref).or_default();
+            image.building = None;
+            image.error = Some(error);
         }
         Action::Deployed { resource } => container::deployed(state, &resource),
         Action::LiveUpdated {
@@ -176,12 +187,11 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
             }
             Some(mut r) if r.spec != *spec => {
                 let had_run = !r.history.is_empty() || r.pending.is_some();
-                let serve_changed =
-                    r.has_serve() != spec.local().is_some_and(|l| l.serve_cmd.is_some());
-                r.spec = spec.clone();
-                if serve_changed {
-                    r.serve = ResourceState::new(spec.clone()).serve;
+                let runtime = Runtime::for_spec(spec);
+                if !r.runtime.same_kind(&runtime) {
+                    r.runtime = runtime;
                 }
+                r.spec = spec.clone();
                 if had_run || spec.auto_init {
                     changed(&mut r, RunReason::ConfigChanged, at);
                 }
@@ -212,10 +222,10 @@ fn set_enabled(r: &mut ResourceState, enabled: bool, at: Option<Instant>) {
         r.pending = None;
         r.pending_since = None;
         r.pending_files.clear();
-        if r.has_serve() && !matches!(r.serve, ServePhase::NotStarted) {
+        if let Some(serve) = r.serve_mut().filter(|s| **s != ServePhase::NotStarted) {
+            *serve = ServePhase::NotStarted;
             // A new generation, so the stopped server's exit report is ignored.
             r.serve_generation += 1;
-            r.serve = ServePhase::NotStarted;
         }
     } else if was_disabled && (r.spec.auto_init || !r.history.is_empty()) {
         let reason = if r.history.is_empty() {
@@ -312,8 +322,8 @@ fn run_finished(
         took = Some(at.saturating_duration_since(rec.started));
     }
     let succeeded = outcome == RunOutcome::Succeeded;
-    if succeeded && r.has_serve() {
-        r.serve = ServePhase::NotStarted;
+    if let Some(serve) = r.serve_mut().filter(|_| succeeded) {
+        *serve = ServePhase::NotStarted;
     }
     r.update = UpdatePhase::Done(outcome.clone());
     settle_readiness(r);
@@ -323,6 +333,17 @@ fn run_finished(
     let msg = match outcome {
         RunOutcome::Succeeded => format!("✔ run #{run} succeeded{took}"),
         RunOutcome::Failed(e) => format!("✘ run #{run} failed{took}: {e}"),
+        RunOutcome::LiveUpdateFailed(error) => {
+            // The container could not be patched: a full rebuild is the way out.
+            queue(
+                r,
+                RunReason::LiveUpdateFailed {
+                    error: error.clone(),
+                },
+                at,
+            );
+            format!("live update failed: {error}; falling back to a full rebuild")
+        }
     };
     system_log(state, name, msg);
 }
@@ -358,7 +379,7 @@ fn tiltfile_log(state: &mut EngineState, stream: Stream, text: String) {
 /// every line of a resource with nothing running besides its runs; the rest came from
 /// its server or container.
 fn infer_source(r: &ResourceState) -> LogSource {
-    let has_runtime = r.has_serve() || r.spec.compose().is_some();
+    let has_runtime = !matches!(r.runtime, Runtime::None);
     if r.running().is_some() || !has_runtime {
         LogSource::Build
     } else {

@@ -32,6 +32,11 @@ pub enum RunReason {
     ContainerReplaced {
         files: usize,
     },
+    /// The last run's live update could not be applied (the container could not be
+    /// patched): this run rebuilds and redeploys.
+    LiveUpdateFailed {
+        error: String,
+    },
 }
 
 impl RunReason {
@@ -62,6 +67,7 @@ impl RunReason {
             (Initial, _) | (_, Initial) => Initial,
             (Triggered, _) | (_, Triggered) => Triggered,
             (ConfigChanged, _) | (_, ConfigChanged) => ConfigChanged,
+            (l @ LiveUpdateFailed { .. }, _) | (_, l @ LiveUpdateFailed { .. }) => l,
             (c @ ContainerReplaced { .. }, _) | (_, c @ ContainerReplaced { .. }) => c,
         }
     }
@@ -71,6 +77,9 @@ impl RunReason {
             RunReason::Initial => "initial run".into(),
             RunReason::ConfigChanged => "Tiltfile changed this resource".into(),
             RunReason::Triggered => "triggered".into(),
+            RunReason::LiveUpdateFailed { error } => {
+                format!("live update failed ({error}), falling back to a full rebuild")
+            }
             RunReason::ContainerReplaced { files } => {
                 format!("container replaced outside stilt: re-syncing {files} live-updated file(s)")
             }
@@ -91,6 +100,20 @@ impl RunReason {
 pub enum RunOutcome {
     Succeeded,
     Failed(String),
+    /// A live update the container could not take (not the user's code failing): the
+    /// reducer queues a full rebuild.
+    LiveUpdateFailed(String),
+}
+
+/// An image's build step, shared by every resource that deploys it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageState {
+    /// The tagged reference last built (or found unchanged) in this session.
+    pub built: Option<String>,
+    /// The tag being built now.
+    pub building: Option<String>,
+    /// Why the last build failed (cleared by the next success).
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,11 +134,39 @@ pub enum UpdatePhase {
     Done(RunOutcome),
 }
 
+/// What runs for a resource between its updates, by kind. `is_ready` and `error`
+/// read it; each deploy target reports into `Containers` (pods will join it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Runtime {
+    /// Nothing runs between updates (a local resource with only a `cmd`).
+    None,
+    /// A local resource's `serve_cmd`.
+    Serve(ServePhase),
+    /// The containers a deploy target runs for the resource.
+    Containers(ContainerTrack),
+}
+
+impl Runtime {
+    /// The runtime a new resource of this spec starts with.
+    pub fn for_spec(spec: &Resource) -> Runtime {
+        if spec.deploy_target().is_some() {
+            Runtime::Containers(ContainerTrack::default())
+        } else if spec.local().is_some_and(|l| l.serve_cmd.is_some()) {
+            Runtime::Serve(ServePhase::NotStarted)
+        } else {
+            Runtime::None
+        }
+    }
+
+    /// Same variant (a reload that keeps the kind keeps what was observed).
+    pub fn same_kind(&self, other: &Runtime) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
 /// Where a `serve_cmd` stands. `generation` ties reports to the process they are about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServePhase {
-    /// The resource has no serve_cmd.
-    None,
     /// Waiting for a successful run before it can start (again).
     NotStarted,
     /// Asked to start; the previous process (if any) is being stopped first.
@@ -142,7 +193,7 @@ pub struct UserChoice {
     pub trigger_mode: Option<TriggerMode>,
 }
 
-/// What the engine knows of a compose resource's container.
+/// What the engine knows of a deployed resource's container.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContainerTrack {
     /// The latest status the Engine reported (`None`: no container).
@@ -197,7 +248,8 @@ impl ContainerTrack {
 pub struct ResourceState {
     pub spec: Resource,
     pub update: UpdatePhase,
-    pub serve: ServePhase,
+    /// What runs between updates: nothing, a server, or deployed containers.
+    pub runtime: Runtime,
     /// A run waiting to start, and why.
     pub pending: Option<RunReason>,
     /// Since when `pending` has been waiting.
@@ -221,21 +273,14 @@ pub struct ResourceState {
     pub pending_files: BTreeSet<PathBuf>,
     /// The paths of the run in progress (moved from `pending_files` when it starts).
     pub run_files: BTreeSet<PathBuf>,
-    /// Compose resources: their container.
-    pub container: ContainerTrack,
 }
 
 impl ResourceState {
     pub fn new(spec: Resource) -> Self {
-        let has_serve = spec.local().is_some_and(|l| l.serve_cmd.is_some());
         Self {
+            runtime: Runtime::for_spec(&spec),
             spec,
             update: UpdatePhase::Idle,
-            serve: if has_serve {
-                ServePhase::NotStarted
-            } else {
-                ServePhase::None
-            },
             pending: None,
             pending_since: None,
             manual_changes: None,
@@ -248,7 +293,6 @@ impl ResourceState {
             user: UserChoice::default(),
             pending_files: BTreeSet::new(),
             run_files: BTreeSet::new(),
-            container: ContainerTrack::default(),
         }
     }
 
@@ -269,37 +313,65 @@ impl ResourceState {
     }
 
     pub fn has_serve(&self) -> bool {
-        !matches!(self.serve, ServePhase::None)
+        matches!(self.runtime, Runtime::Serve(_))
+    }
+
+    /// The `serve_cmd`'s phase, if the resource has one.
+    pub fn serve(&self) -> Option<&ServePhase> {
+        match &self.runtime {
+            Runtime::Serve(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn serve_mut(&mut self) -> Option<&mut ServePhase> {
+        match &mut self.runtime {
+            Runtime::Serve(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The deployed containers, if a deploy target runs the resource.
+    pub fn containers(&self) -> Option<&ContainerTrack> {
+        match &self.runtime {
+            Runtime::Containers(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn containers_mut(&mut self) -> Option<&mut ContainerTrack> {
+        match &mut self.runtime {
+            Runtime::Containers(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// Ready = the last run succeeded and, with a serve_cmd, the server runs and its
-    /// probe passes; for compose, the container runs (and is healthy, if it has a healthcheck).
+    /// probe passes; for deployed resources, the container runs (and is healthy, if
+    /// it has a healthcheck).
     pub fn is_ready(&self) -> bool {
         if !matches!(self.update, UpdatePhase::Done(RunOutcome::Succeeded)) {
             return false;
         }
-        if self.spec.compose().is_some() {
-            return self.container.is_ready();
-        }
-        match &self.serve {
-            ServePhase::None => true,
-            ServePhase::Running { ready, .. } => *ready,
-            _ => false,
+        match &self.runtime {
+            Runtime::None => true,
+            Runtime::Serve(ServePhase::Running { ready, .. }) => *ready,
+            Runtime::Serve(_) => false,
+            Runtime::Containers(c) => c.is_ready(),
         }
     }
 
-    /// The resource ran and ended in error (failed run or a server that exited).
+    /// The resource ran and ended in error (failed run, a server that exited, or a
+    /// deployed container that failed).
     pub fn error(&self) -> Option<String> {
         if let UpdatePhase::Done(RunOutcome::Failed(e)) = &self.update {
             return Some(e.clone());
         }
-        if let ServePhase::Exited { error: Some(e), .. } = &self.serve {
-            return Some(e.clone());
+        match &self.runtime {
+            Runtime::Serve(ServePhase::Exited { error: Some(e), .. }) => Some(e.clone()),
+            Runtime::Containers(c) if matches!(self.update, UpdatePhase::Done(_)) => c.error(),
+            _ => None,
         }
-        if self.spec.compose().is_some() && matches!(self.update, UpdatePhase::Done(_)) {
-            return self.container.error();
-        }
-        None
     }
 
     pub fn last_run(&self) -> Option<&RunRecord> {
@@ -330,8 +402,8 @@ pub struct EngineState {
     /// Declaration order (a load keeps it).
     pub order: Vec<ResourceName>,
     pub next_run: RunId,
-    /// The last tagged reference built per image_ref (`web` -> `web:stilt-0123...`).
-    pub images: BTreeMap<String, String>,
+    /// Each image's build step, by image_ref (`web` -> built `web:stilt-0123...`).
+    pub images: BTreeMap<String, ImageState>,
     pub log_seq: u64,
     pub quitting: bool,
 }

@@ -4,13 +4,15 @@
 //! adapter copies what a screen shows into a [`Snapshot`] (small: no logs) and hands
 //! new log lines over separately through a [`LogCursor`], which remembers the last
 //! sequence number it saw. Statuses use Tilt's names, so a user of Tilt reads them
-//! as they expect. New kinds of resources (compose, k8s) extend [`runtime_status`]
-//! and [`endpoints`] here, and every UI follows.
+//! as they expect. A new deploy target reports into `Runtime::Containers`, which
+//! [`runtime_status`] reads, and every UI follows.
 
 use std::time::{Duration, Instant};
 
 use super::logs::{LogLine, LogSource};
-use super::state::{EngineState, ResourceState, RunOutcome, ServePhase, UpdatePhase};
+use super::state::{
+    ContainerTrack, EngineState, ResourceState, RunOutcome, Runtime, ServePhase, UpdatePhase,
+};
 use crate::model::Stream;
 use crate::model::TriggerMode;
 
@@ -48,8 +50,8 @@ pub struct RunView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceView {
     pub name: String,
-    /// "local", "image", "compose", "k8s".
-    pub kind: &'static str,
+    /// "local", or the name of the deploy target that runs it.
+    pub kind: String,
     pub labels: Vec<String>,
     pub update: UpdateStatus,
     pub runtime: RuntimeStatus,
@@ -136,7 +138,7 @@ pub fn snapshot(state: &EngineState, hold_of: impl Fn(&str) -> Option<String>) -
         .ordered()
         .map(|r| ResourceView {
             name: r.name().to_string(),
-            kind: r.spec.kind_label(),
+            kind: r.spec.kind_label().to_owned(),
             labels: r.spec.labels.clone(),
             update: update_status(r),
             runtime: runtime_status(r),
@@ -168,18 +170,19 @@ pub fn update_status(r: &ResourceState) -> UpdateStatus {
         _ if r.pending.is_some() && !r.disabled => UpdateStatus::Pending,
         UpdatePhase::Done(RunOutcome::Succeeded) => UpdateStatus::Ok,
         UpdatePhase::Done(RunOutcome::Failed(_)) => UpdateStatus::Error,
+        UpdatePhase::Done(RunOutcome::LiveUpdateFailed(_)) => UpdateStatus::Pending,
         UpdatePhase::Idle => UpdateStatus::None,
     }
 }
 
-/// Local resources: the `serve_cmd`. Compose services will read their container
-/// status here once the state carries it.
+/// Local resources: the `serve_cmd`; deployed resources: their container.
 pub fn runtime_status(r: &ResourceState) -> RuntimeStatus {
-    if r.spec.compose().is_some() {
-        return container_status(r);
-    }
-    match &r.serve {
-        ServePhase::None => RuntimeStatus::NotApplicable,
+    let serve = match &r.runtime {
+        Runtime::None => return RuntimeStatus::NotApplicable,
+        Runtime::Containers(c) => return container_status(r, c),
+        Runtime::Serve(s) => s,
+    };
+    match serve {
         _ if r.disabled => RuntimeStatus::None,
         ServePhase::NotStarted if r.history.is_empty() && r.pending.is_none() => {
             RuntimeStatus::None
@@ -192,22 +195,22 @@ pub fn runtime_status(r: &ResourceState) -> RuntimeStatus {
     }
 }
 
-/// A compose resource's container: ok when ready, error when it failed.
-fn container_status(r: &ResourceState) -> RuntimeStatus {
+/// A deployed resource's container: ok when ready, error when it failed.
+fn container_status(r: &ResourceState, c: &ContainerTrack) -> RuntimeStatus {
     if r.disabled {
         return RuntimeStatus::None;
     }
-    if r.container.error().is_some() {
+    if c.error().is_some() {
         return RuntimeStatus::Error;
     }
-    match &r.container.status {
+    match &c.status {
         None if r.history.is_empty() && r.pending.is_none() => RuntimeStatus::None,
-        _ if r.container.is_ready() => RuntimeStatus::Ok,
+        _ if c.is_ready() => RuntimeStatus::Ok,
         _ => RuntimeStatus::Pending,
     }
 }
 
-/// Links declared on the resource; for compose services they include the
+/// Links declared on the resource; for deployed services they include the
 /// published ports (the Tiltfile loader turns them into links).
 pub fn endpoints(r: &ResourceState) -> Vec<String> {
     r.spec

@@ -1,4 +1,4 @@
-//! Reducer steps for images and containers (compose resources): what was built,
+//! Reducer steps for images and deployed containers: what was built,
 //! what was deployed or live-updated, and what the Engine says about containers.
 
 use std::path::PathBuf;
@@ -8,16 +8,16 @@ use super::{queue, runtime_log, settle_readiness};
 use crate::model::{ContainerState, ContainerStatus, Health, ResourceName};
 use crate::store::state::{EngineState, RunReason, UpdatePhase};
 
-pub(super) fn image_built(state: &mut EngineState, image_ref: String, tagged: String) {
-    state.images.insert(image_ref, tagged);
-}
-
 /// A full deploy: the image holds every file now, so nothing needs re-syncing, and
 /// the next container observed is the one this deploy made.
 pub(super) fn deployed(state: &mut EngineState, name: &ResourceName) {
-    if let Some(r) = state.resources.get_mut(name) {
-        r.container.synced.clear();
-        r.container.deployed_id = None;
+    if let Some(c) = state
+        .resources
+        .get_mut(name)
+        .and_then(|r| r.containers_mut())
+    {
+        c.synced.clear();
+        c.deployed_id = None;
     }
 }
 
@@ -27,9 +27,13 @@ pub(super) fn live_updated(
     container: String,
     files: Vec<PathBuf>,
 ) {
-    if let Some(r) = state.resources.get_mut(name) {
-        r.container.synced.extend(files);
-        r.container.deployed_id = Some(container);
+    if let Some(c) = state
+        .resources
+        .get_mut(name)
+        .and_then(|r| r.containers_mut())
+    {
+        c.synced.extend(files);
+        c.deployed_id = Some(container);
     }
 }
 
@@ -42,23 +46,27 @@ pub(super) fn container_observed(
     let Some(r) = state.resources.get_mut(name) else {
         return;
     };
-    let old = r.container.status.take();
+    let ours = matches!(r.update, UpdatePhase::Running(_));
+    let disabled = r.disabled;
+    let Some(c) = r.containers_mut() else {
+        return;
+    };
+    let old = c.status.take();
     let note = describe_change(old.as_ref(), status.as_ref());
     let new_running = status
         .as_ref()
         .filter(|s| s.state == ContainerState::Running)
         .map(|s| s.id.clone());
-    r.container.status = status;
+    c.status = status;
     let mut replaced = None;
     if let Some(id) = new_running {
-        match &r.container.deployed_id {
-            None => r.container.deployed_id = Some(id),
+        match &c.deployed_id {
+            None => c.deployed_id = Some(id),
             Some(known) if *known != id => {
-                let ours = matches!(r.update, UpdatePhase::Running(_));
-                if !ours && !r.container.synced.is_empty() && !r.disabled {
-                    replaced = Some(r.container.synced.clone());
+                if !ours && !c.synced.is_empty() && !disabled {
+                    replaced = Some(c.synced.clone());
                 }
-                r.container.deployed_id = Some(id);
+                c.deployed_id = Some(id);
             }
             Some(_) => {}
         }

@@ -22,9 +22,10 @@ fn current<'s>(
 pub(super) fn requested(state: &mut EngineState, name: &ResourceName) {
     if let Some(r) = state.resources.get_mut(name) {
         r.serve_generation += 1;
-        r.serve = ServePhase::Starting {
-            generation: r.serve_generation,
-        };
+        let generation = r.serve_generation;
+        if let Some(serve) = r.serve_mut() {
+            *serve = ServePhase::Starting { generation };
+        }
     }
 }
 
@@ -37,12 +38,14 @@ pub(super) fn started(
 ) {
     if let Some(r) = current(state, name, generation) {
         let ready = r.spec.local().is_none_or(|l| l.readiness_probe.is_none());
-        r.serve = ServePhase::Running {
-            generation,
-            pid,
-            since: at,
-            ready,
-        };
+        if let Some(serve) = r.serve_mut() {
+            *serve = ServePhase::Running {
+                generation,
+                pid,
+                since: at,
+                ready,
+            };
+        }
         settle_readiness(r);
     }
 }
@@ -54,8 +57,8 @@ pub(super) fn exited(
     exit: Option<Exit>,
     error: Option<String>,
 ) {
-    if let Some(r) = current(state, name, generation) {
-        r.serve = ServePhase::Exited {
+    if let Some(serve) = current(state, name, generation).and_then(|r| r.serve_mut()) {
+        *serve = ServePhase::Exited {
             generation,
             exit,
             error: error.clone(),
@@ -68,7 +71,7 @@ pub(super) fn exited(
 
 pub(super) fn probed(state: &mut EngineState, name: &ResourceName, generation: u64, ready: bool) {
     if let Some(r) = current(state, name, generation)
-        && let ServePhase::Running { ready: was, .. } = &mut r.serve
+        && let Some(ServePhase::Running { ready: was, .. }) = r.serve_mut()
     {
         let changed = *was != ready;
         *was = ready;

@@ -1,6 +1,7 @@
-//! The in-memory tar that `copy` uploads through the Engine's archive API, which
-//! unpacks it inside the container without running anything there (so images without
-//! `tar`, such as distroless or `scratch` ones, can be live-updated).
+//! The in-memory tar a live update copies into a container: the Docker updater
+//! uploads it through the Engine's archive API, which unpacks it inside the container
+//! without running anything there (so images without `tar`, such as distroless or
+//! `scratch` ones, can be live-updated); a Kubernetes updater streams the same tar.
 //!
 //! Entries are named relative to `/` and carry the local mode and mtime (owner root).
 //! Only the copied paths and what lies below copied directories get entries: the
@@ -19,7 +20,7 @@ use tar::{Builder, EntryType, Header};
 use crate::liveupdate::{CopyFile, UpdateError};
 
 /// Builds the tar for `files` (blocking file reads: call it off the async runtime).
-pub(super) fn build(container: &str, files: &[CopyFile]) -> Result<Vec<u8>, UpdateError> {
+pub fn build(container: &str, files: &[CopyFile]) -> Result<Vec<u8>, UpdateError> {
     let mut tar = Tar {
         builder: Builder::new(Vec::new()),
         container,

@@ -1,5 +1,6 @@
-//! Live update or full rebuild? Pure: a function of the resource's state, its image
-//! spec and the files of the run. The answer carries the reason, which the log shows.
+//! Live update or full rebuild of a deployed resource? Pure: a function of the
+//! resource's state, its image spec and the files of the run. The answer carries the
+//! reason, which the log shows.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +9,8 @@ use crate::model::ImageSpec;
 use crate::store::{ResourceState, RunReason};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum ComposeUpdate {
-    /// Build the image (skipped when its inputs are unchanged) and redeploy the service.
+pub enum Update {
+    /// Build the images (each skipped when its inputs are unchanged) and redeploy.
     Full { why: String },
     /// Patch the running container in place.
     Live {
@@ -27,8 +28,8 @@ pub fn decide(
     reason: &RunReason,
     base: &Path,
     exists: impl Fn(&Path) -> bool,
-) -> ComposeUpdate {
-    let full = |why: String| ComposeUpdate::Full { why };
+) -> Update {
+    let full = |why: String| Update::Full { why };
     let changed = match reason {
         RunReason::FilesChanged { .. } | RunReason::ContainerReplaced { .. } => {
             reason.describe(base)
@@ -43,7 +44,7 @@ pub fn decide(
             "{changed} (no image built yet in this session: full rebuild)"
         ));
     }
-    let Some(container) = r.container.running_id() else {
+    let Some(container) = r.containers().and_then(|c| c.running_id()) else {
         return full(format!(
             "{changed} (the container is not running: full rebuild)"
         ));
@@ -58,7 +59,7 @@ pub fn decide(
         .collect();
     match plan(&image.live_update, &changes) {
         Plan::FallBack(fb) => full(fb.relative_to(base).to_string()),
-        Plan::Update(plan) => ComposeUpdate::Live {
+        Plan::Update(plan) => Update::Live {
             container: container.to_owned(),
             plan,
             files,

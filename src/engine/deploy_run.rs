@@ -1,0 +1,187 @@
+//! The run worker of a deployed resource: a live update into the running container,
+//! or a full update (build each image unless its inputs are unchanged, then deploy
+//! through the resource's target). It reports how the run ended; what follows (a
+//! live update that could not be applied becomes a full rebuild) is the reducer's call.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::images::ImageBuilds;
+use super::tasks::stopped;
+use super::update_plan::Update;
+use crate::build::ImageBuilder;
+use crate::deploy::DeployTarget;
+use crate::liveupdate::{ApplyError, UpdateTarget, apply, plan_initial_sync};
+use crate::model::{ContainerState, ImageSpec, Resource, ResourceName, Stream};
+use crate::process::LineSink;
+use crate::store::{Action, RunId, RunOutcome};
+
+pub struct DeployJob {
+    pub run: RunId,
+    pub resource: Resource,
+    /// The images it deploys, each with the tag last built for it in this session.
+    pub images: Vec<(ImageSpec, Option<String>)>,
+    pub update: Update,
+}
+
+/// What the worker drives: resolved when the run starts (an Engine that is down is
+/// this run's failure, not stilt's).
+pub struct Backend {
+    pub builder: Arc<dyn ImageBuilder>,
+    pub target: Arc<dyn DeployTarget>,
+    pub builds: ImageBuilds,
+}
+
+pub async fn run_deploy(
+    job: DeployJob,
+    backend: Result<Backend, String>,
+    tx: mpsc::UnboundedSender<Action>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let log = sink(&tx, &job.resource.name);
+    let outcome = match backend {
+        Err(e) => RunOutcome::Failed(e),
+        Ok(backend) => {
+            let w = Worker {
+                job: &job,
+                backend,
+                tx: &tx,
+                log,
+            };
+            tokio::select! {
+                o = w.update() => o,
+                _ = stopped(&mut shutdown) => RunOutcome::Failed("stopped: stilt is shutting down".into()),
+            }
+        }
+    };
+    let _ = tx.send(Action::RunFinished {
+        resource: job.resource.name.clone(),
+        run: job.run,
+        outcome,
+        at: Instant::now(),
+    });
+}
+
+/// A LineSink that turns lines into log actions for `name`.
+pub fn sink(tx: &mpsc::UnboundedSender<Action>, name: &ResourceName) -> LineSink {
+    let tx = tx.clone();
+    let name = name.clone();
+    Arc::new(move |stream: Stream, text: String| {
+        let _ = tx.send(Action::Log {
+            resource: Some(name.clone()),
+            stream,
+            text,
+        });
+    })
+}
+
+struct Worker<'a> {
+    job: &'a DeployJob,
+    backend: Backend,
+    tx: &'a mpsc::UnboundedSender<Action>,
+    log: LineSink,
+}
+
+impl Worker<'_> {
+    fn say(&self, text: String) {
+        (self.log)(Stream::System, text);
+    }
+
+    fn send(&self, action: Action) {
+        let _ = self.tx.send(action);
+    }
+
+    fn name(&self) -> &ResourceName {
+        &self.job.resource.name
+    }
+
+    async fn update(&self) -> RunOutcome {
+        match &self.job.update {
+            Update::Full { why } => {
+                self.say(format!("full update: {why}"));
+                self.full().await
+            }
+            Update::Live {
+                container,
+                plan,
+                files,
+            } => {
+                let updater = self.backend.target.updater();
+                let target = UpdateTarget::container(container.as_str());
+                match apply(&*updater, &target, plan, self.log.clone()).await {
+                    Ok(_) => {
+                        self.send(Action::LiveUpdated {
+                            resource: self.name().clone(),
+                            container: container.clone(),
+                            files: files.clone(),
+                        });
+                        RunOutcome::Succeeded
+                    }
+                    Err(ApplyError::Infra(e)) => RunOutcome::LiveUpdateFailed(e.to_string()),
+                    Err(e) => RunOutcome::Failed(e.to_string()),
+                }
+            }
+        }
+    }
+
+    async fn full(&self) -> RunOutcome {
+        let mut tagged = BTreeMap::new();
+        for (spec, last) in &self.job.images {
+            let built = self
+                .backend
+                .builds
+                .ensure(
+                    self.backend.builder.clone(),
+                    spec,
+                    last.as_deref(),
+                    self.log.clone(),
+                    self.tx,
+                )
+                .await;
+            match built {
+                Ok(t) => tagged.insert(spec.image_ref.clone(), t),
+                Err(e) => return RunOutcome::Failed(e),
+            };
+        }
+        let target = &self.backend.target;
+        let resource = &self.job.resource;
+        if let Err(e) = target.deploy(resource, &tagged, self.log.clone()).await {
+            return RunOutcome::Failed(e.to_string());
+        }
+        self.send(Action::Deployed {
+            resource: self.name().clone(),
+        });
+        let status = match target.status(resource).await {
+            Ok(s) => s,
+            Err(e) => return RunOutcome::Failed(e.to_string()),
+        };
+        let running = status
+            .as_ref()
+            .filter(|s| s.state == ContainerState::Running)
+            .map(|s| UpdateTarget::container(s.id.as_str()));
+        self.send(Action::ContainerObserved {
+            resource: self.name().clone(),
+            status,
+            at: Instant::now(),
+        });
+        let Some(running) = running else {
+            return RunOutcome::Succeeded;
+        };
+        let updater = target.updater();
+        for (spec, _) in self
+            .job
+            .images
+            .iter()
+            .filter(|(s, _)| s.live_update.initial_sync)
+        {
+            let plan = plan_initial_sync(&spec.live_update);
+            if let Err(e) = apply(&*updater, &running, &plan, self.log.clone()).await {
+                return RunOutcome::Failed(format!("initial_sync: {e}"));
+            }
+        }
+        RunOutcome::Succeeded
+    }
+}

@@ -1,0 +1,103 @@
+//! The file-watching controller: after each load it rebuilds the router and points
+//! the watcher at the new roots (off the loop: the watcher's walk of a large tree
+//! takes a while); each debounced batch becomes one routed `FilesChanged`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::route::Router;
+use super::tasks::Tasks;
+use crate::store::{Action, EngineState};
+use crate::watch::{FileWatch, WatchConfig, WatchEvent};
+
+pub struct WatchController {
+    /// `None` in `ci`: nothing needs watching when the run ends at the verdict.
+    watcher: Option<Arc<Mutex<Box<dyn FileWatch>>>>,
+    config: Option<WatchConfig>,
+    router: Option<Router>,
+    routed_loads: u32,
+}
+
+impl WatchController {
+    pub fn new(watcher: Option<Box<dyn FileWatch>>) -> Self {
+        WatchController {
+            watcher: watcher.map(|w| Arc::new(Mutex::new(w))),
+            config: None,
+            router: None,
+            routed_loads: 0,
+        }
+    }
+
+    /// After each load: a new router, and the watcher reconfigured if its roots changed.
+    pub fn sync(&mut self, state: &EngineState, tasks: &mut Tasks) -> Vec<Action> {
+        if self.routed_loads == state.tiltfile.loads {
+            return vec![];
+        }
+        self.routed_loads = state.tiltfile.loads;
+        let mut actions = vec![];
+        match Router::new(state.project.as_ref(), &state.tiltfile.files_read) {
+            Ok(r) => self.router = Some(r),
+            Err(e) => actions.push(Action::WatchError {
+                message: e.to_string(),
+            }),
+        }
+        let (Some(watcher), Some(router)) = (&self.watcher, &self.router) else {
+            return actions;
+        };
+        let settings = state
+            .project
+            .as_ref()
+            .map(|p| p.settings.clone())
+            .unwrap_or_default();
+        let cfg = WatchConfig {
+            roots: router.roots(),
+            base_dir: state.base_dir(),
+            use_gitignore: settings.use_gitignore,
+            extra_ignores: settings.watch_ignore.clone(),
+            quiet: settings.debounce_quiet,
+            max_wait: settings.debounce_max_wait,
+        };
+        if self.config.as_ref() == Some(&cfg) {
+            return actions;
+        }
+        self.config = Some(cfg.clone());
+        let (watcher, tx) = (watcher.clone(), tasks.tx());
+        tasks.spawn(async move {
+            let configured = tokio::task::spawn_blocking(move || {
+                let mut w = watcher.lock().unwrap_or_else(|e| e.into_inner());
+                w.configure(cfg).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("internal error: the file watcher crashed: {e}")));
+            if let Err(message) = configured {
+                let _ = tx.send(Action::WatchError { message });
+            }
+        });
+        actions
+    }
+
+    /// A batch of changed paths, routed to the resources and Tiltfile inputs they touch.
+    pub fn on_event(&self, ev: WatchEvent) -> Option<Action> {
+        match ev {
+            WatchEvent::Changed(paths) => {
+                let routed = self.router.as_ref()?.route(&paths);
+                if routed.by_resource.is_empty() && routed.tiltfile_inputs.is_empty() {
+                    return None;
+                }
+                Some(Action::FilesChanged {
+                    by_resource: routed.by_resource,
+                    tiltfile_inputs: routed.tiltfile_inputs,
+                    at: Instant::now(),
+                })
+            }
+            WatchEvent::Error(e) => Some(Action::WatchError {
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Stops watching (at shutdown).
+    pub fn stop(&mut self) {
+        self.watcher = None;
+    }
+}
