@@ -104,6 +104,8 @@ impl Fixture {
 }
 
 #[tokio::test]
+// The load closure's signature is `LoadFn`'s, large `Err` and all.
+#[allow(clippy::result_large_err)]
 async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_and_teardown() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").expect("write");
