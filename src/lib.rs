@@ -10,6 +10,7 @@ pub mod build;
 pub mod cli;
 pub mod config;
 pub mod deploy;
+pub mod docker;
 pub mod engine;
 pub mod liveupdate;
 pub mod model;

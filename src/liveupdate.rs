@@ -30,11 +30,6 @@ use crate::process::LineSink;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UpdateError {
-    #[error("cannot reach the Docker Engine (is it running? is DOCKER_HOST right?): {source}")]
-    Unreachable {
-        #[source]
-        source: bollard::errors::Error,
-    },
     #[error(
         "cannot {doing} in container {}: no such container",
         short_id(container)

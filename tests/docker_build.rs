@@ -71,8 +71,7 @@ async fn build(spec: &ImageSpec, images: &mut Images) -> Result<String, BuildErr
     let tagged = tagged_ref(spec, &content_tag(spec).expect("content tag"));
     images.0.push(tagged.clone());
     let (log, _) = sink();
-    DockerBuilder::connect()
-        .expect("connect to Docker")
+    DockerBuilder::new(stilt::docker::connect().expect("connect to Docker"))
         .build(spec, &tagged, log)
         .await
         .map(|()| tagged)
@@ -104,8 +103,7 @@ async fn scratch_busybox_image_builds_through_the_streamed_context_and_runs() {
         "{tagged}"
     );
     assert!(
-        DockerBuilder::connect()
-            .unwrap()
+        DockerBuilder::new(stilt::docker::connect().unwrap())
             .exists(&tagged)
             .await
             .unwrap()
@@ -270,7 +268,7 @@ async fn custom_build_produces_expected_ref_with_docker_build() {
     let tagged = tagged_ref(&spec, &content_tag(&spec).unwrap());
     images.0.push(tagged.clone());
     let (log, lines) = sink();
-    let builder = DockerBuilder::connect().unwrap();
+    let builder = DockerBuilder::new(stilt::docker::connect().unwrap());
     builder.build(&spec, &tagged, log).await.unwrap();
     assert_eq!(run_sh(&tagged, "cat /made-by").trim(), "custom");
     let (image, tag) = tagged.split_once(':').unwrap();
@@ -286,7 +284,7 @@ async fn custom_build_produces_expected_ref_with_docker_build() {
 async fn custom_build_failures_say_what_went_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let builder = DockerBuilder::connect().unwrap();
+    let builder = DockerBuilder::new(stilt::docker::connect().unwrap());
     let (log, _) = sink();
     let tagged = "stilt-test-build-custom-fail:stilt-0";
     let _images = Images(vec![tagged.into()]);
@@ -343,7 +341,7 @@ async fn dropping_a_custom_build_kills_its_whole_process_group() {
         d,
         Cmd::Shell("sleep 300 & echo $! > child.pid; wait".into()),
     );
-    let builder = DockerBuilder::connect().unwrap();
+    let builder = DockerBuilder::new(stilt::docker::connect().unwrap());
     let (log, _) = sink();
     let pid_file = d.join("child.pid");
     let build = builder.build(&spec, "stilt-test-build-drop:x", log);
@@ -440,7 +438,7 @@ async fn custom_build_outputs_image_ref_to_is_tagged_as_the_expected_ref() {
     let tagged = tagged_ref(&spec, &content_tag(&spec).unwrap());
     let _images = Images(vec![built.into(), tagged.clone()]);
     let (log, _) = sink();
-    let builder = DockerBuilder::connect().unwrap();
+    let builder = DockerBuilder::new(stilt::docker::connect().unwrap());
     builder.build(&spec, &tagged, log).await.unwrap();
     assert_eq!(run_sh(&tagged, "cat /made-by").trim(), "via-ref-file");
 }

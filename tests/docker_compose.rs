@@ -60,7 +60,7 @@ impl Fixture {
             wait: false,
             model,
         };
-        let runtime = DockerRuntime::connect().await.expect("Docker Engine");
+        let runtime = DockerRuntime::new(stilt::docker::connect().expect("Docker Engine"));
         Fixture {
             dir,
             project,

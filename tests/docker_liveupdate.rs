@@ -79,9 +79,7 @@ fn target(id: &str) -> UpdateTarget {
 }
 
 async fn updater() -> DockerUpdater {
-    DockerUpdater::connect()
-        .await
-        .expect("the Docker Engine answers")
+    DockerUpdater::new(stilt::docker::connect().expect("the Docker Engine answers"))
 }
 
 type Lines = Arc<Mutex<Vec<(Stream, String)>>>;

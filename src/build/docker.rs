@@ -31,20 +31,10 @@ pub struct DockerBuilder {
 }
 
 impl DockerBuilder {
-    /// Connects with the local defaults (honours `DOCKER_HOST`).
-    pub fn connect() -> Result<Self, BuildError> {
-        Docker::connect_with_local_defaults()
-            .map(Self::new)
-            .map_err(|source| BuildError::Unreachable {
-                host: docker_host(),
-                source,
-            })
-    }
-
     pub fn new(docker: Docker) -> Self {
         DockerBuilder {
             docker,
-            host: docker_host(),
+            host: crate::docker::host(),
         }
     }
 
@@ -191,10 +181,6 @@ async fn prepare_context(spec: &ImageSpec, b: &DockerBuild) -> Result<BuildConte
             image: spec.image_ref.clone(),
             message: e.to_string(),
         })?
-}
-
-fn docker_host() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
 
 fn build_options(

@@ -19,9 +19,7 @@ pub fn real() -> Connect {
 }
 
 fn connect() -> Result<Backends, String> {
-    let docker = bollard::Docker::connect_with_local_defaults().map_err(|e| {
-        format!("cannot reach the Docker Engine: {e} (is Docker running? is DOCKER_HOST right?)")
-    })?;
+    let docker = crate::docker::connect().map_err(|e| e.to_string())?;
     let compose = ComposeCli::detect().map_err(|e| e.to_string())?;
     let compose = ComposeTarget::new(
         Arc::new(compose),

@@ -83,11 +83,6 @@ fn last_lines(output: &[String]) -> String {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuntimeError {
-    #[error("cannot reach the Docker Engine (is Docker running? is DOCKER_HOST right?): {source}")]
-    Connect {
-        #[source]
-        source: bollard::errors::Error,
-    },
     #[error(
         "listing the containers of service {service:?} in compose project {project:?}: {source}"
     )]

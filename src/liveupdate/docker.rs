@@ -35,18 +35,6 @@ impl DockerUpdater {
         DockerUpdater { docker }
     }
 
-    /// Connects to the Engine named by `DOCKER_HOST` (or the local socket) and checks
-    /// that it answers.
-    pub async fn connect() -> Result<Self, UpdateError> {
-        let docker = Docker::connect_with_defaults()
-            .map_err(|source| UpdateError::Unreachable { source })?;
-        docker
-            .ping()
-            .await
-            .map_err(|source| UpdateError::Unreachable { source })?;
-        Ok(Self::new(docker))
-    }
-
     /// Fails clearly when the container is missing or stopped: copying into a
     /// stopped container "works" but patches nothing that runs, and restarting one
     /// would start it.

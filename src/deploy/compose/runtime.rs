@@ -46,18 +46,6 @@ impl DockerRuntime {
         DockerRuntime { docker }
     }
 
-    /// Connects to the local Engine (`DOCKER_HOST` or the default socket) and pings
-    /// it, so an Engine that is not running is reported here, not on first use.
-    pub async fn connect() -> Result<Self, RuntimeError> {
-        let docker = Docker::connect_with_local_defaults()
-            .map_err(|source| RuntimeError::Connect { source })?;
-        docker
-            .ping()
-            .await
-            .map_err(|source| RuntimeError::Connect { source })?;
-        Ok(DockerRuntime::new(docker))
-    }
-
     async fn status_of(
         &self,
         project: &str,
