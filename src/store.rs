@@ -7,12 +7,14 @@
 
 pub mod action;
 pub mod logs;
+pub mod problem;
 pub mod reduce;
 pub mod state;
 pub mod view;
 
 pub use action::Action;
 pub use logs::{LogBuffer, LogLine, LogSource};
+pub use problem::{Problem, Severity};
 pub use reduce::reduce;
 pub use state::{
     ContainerTrack, EngineState, ImageState, ResourceState, RunId, RunOutcome, RunReason,

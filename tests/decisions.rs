@@ -10,7 +10,8 @@ use stilt::engine::schedule::{Decision, Hold, schedule};
 use stilt::model::{Project, ResourceName, Settings};
 use stilt::process::{Exit, Stream};
 use stilt::store::{
-    Action, EngineState, ResourceState, RunId, RunOutcome, RunReason, ServePhase, reduce,
+    Action, EngineState, Problem, ResourceState, RunId, RunOutcome, RunReason, ServePhase,
+    Severity, reduce,
 };
 
 use crate::support::{TILTFILE, local, project, project_with};
@@ -191,6 +192,34 @@ fn failure(v: Verdict) -> String {
         Verdict::Failure(why) => why,
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+// ---- problems by severity ----
+
+#[test]
+fn a_critical_problem_fails_ci_and_a_warning_does_not() {
+    let mut f = Fixture::loaded(project([local("api").cmd("make")]));
+    f.start_scheduled(1);
+    f.succeed("api", 2);
+    f.apply(Action::Problem(Problem::new(
+        Severity::Warning,
+        "file events were dropped; re-scanned",
+    )));
+    assert_eq!(f.verdict_at(3), Verdict::Success);
+    f.apply(Action::Problem(Problem::new(
+        Severity::Critical,
+        "cannot watch /src: reached the inotify watch limit",
+    )));
+    assert_eq!(
+        failure(f.verdict_at(4)),
+        "cannot watch /src: reached the inotify watch limit"
+    );
+    // A repeat is logged but kept once.
+    f.apply(Action::Problem(Problem::new(
+        Severity::Critical,
+        "cannot watch /src: reached the inotify watch limit",
+    )));
+    assert_eq!(f.state.critical.len(), 1);
 }
 
 // ---- serial, parallel and the max_parallel_updates cap ----

@@ -263,3 +263,75 @@ async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_a
         .expect("the engine task");
     assert_eq!(code, 130);
 }
+
+/// Records the critical problems the engine has seen.
+struct Critical(Arc<Mutex<Vec<String>>>);
+
+impl View for Critical {
+    fn update(&mut self, state: &EngineState, _d: &Decision, _now: Instant) -> Option<i32> {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *seen = state.critical.iter().map(|p| p.message.clone()).collect();
+        None
+    }
+}
+
+#[tokio::test]
+#[allow(clippy::result_large_err)]
+async fn the_inotify_limit_is_a_critical_problem_not_just_a_log_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = Project {
+        tiltfile: dir.path().join("Tiltfile"),
+        resources: vec![
+            crate::support::local("api")
+                .cmd("make")
+                .watches(dir.path())
+                .build(),
+        ],
+        ..Project::default()
+    };
+    let (wtx, wrx) = tokio::sync::mpsc::unbounded_channel();
+    let watch = FakeWatch::new(wtx);
+    *watch.fail_next.lock().expect("lock") = Some(stilt::watch::WatchError::WatchLimit {
+        path: dir.path().to_path_buf(),
+        limit: Some(8192),
+        watched: 8192,
+    });
+    let (itx, irx) = tokio::sync::mpsc::unbounded_channel();
+    let deps = Deps {
+        spawner: Arc::new(FakeSpawner::new()),
+        watch: Some((Box::new(watch), wrx)),
+        inbox: Some(irx),
+        load: Arc::new(move |_| {
+            Ok(Loaded {
+                project: project.clone(),
+                files_read: vec![],
+                warnings: vec![],
+                output: vec![],
+            })
+        }),
+        backends: Arc::new(|| Err("no backends".into())),
+    };
+    let opts = EngineOptions {
+        tiltfile: dir.path().join("Tiltfile"),
+        args: vec![],
+        subcommand: "up".into(),
+        stop_grace: Duration::from_millis(100),
+    };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut view = Critical(seen.clone());
+    let engine =
+        tokio::spawn(async move { run(opts, deps, &mut view, std::future::pending()).await });
+    let start = Instant::now();
+    while seen.lock().expect("lock").is_empty() {
+        assert!(start.elapsed() < BOUND, "no critical problem was reported");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let critical = seen.lock().expect("lock").clone();
+    assert_eq!(critical.len(), 1, "{critical:?}");
+    assert!(critical[0].contains("inotify watch limit"), "{critical:?}");
+    itx.send(Action::Quit).expect("send");
+    tokio::time::timeout(BOUND, engine)
+        .await
+        .expect("the engine ended")
+        .expect("the engine task");
+}

@@ -59,6 +59,12 @@ impl Res {
         self
     }
 
+    /// Files whose changes run it (`deps=`).
+    pub fn watches(mut self, path: &std::path::Path) -> Self {
+        self.spec().deps = vec![path.to_path_buf()];
+        self
+    }
+
     pub fn deps_on(mut self, names: &[&str]) -> Self {
         self.0.resource_deps = names.iter().map(|n| ResourceName::new(*n)).collect();
         self

@@ -131,6 +131,27 @@ fn tiltfile_error_shows_in_the_header() {
 }
 
 #[test]
+fn a_critical_problem_shows_in_the_header_under_the_counts() {
+    let t0 = Instant::now();
+    let mut snap = mixed(t0);
+    snap.resources.truncate(1);
+    snap.critical = vec!["cannot watch /src/big: reached the inotify watch limit".into()];
+    let term = render(&app(t0), &snap, 80, 12);
+    let buffer = term.backend().buffer();
+    let line = |y: u16| -> String {
+        (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect::<String>()
+    };
+    assert!(line(0).contains("1 ok"), "{:?}", line(0));
+    assert!(
+        line(1).starts_with(" ERROR: cannot watch /src/big: reached the inotify watch limit"),
+        "{:?}",
+        line(1)
+    );
+}
+
+#[test]
 fn narrow_terminal_drops_the_kind_column() {
     let t0 = Instant::now();
     let snap = mixed(t0);

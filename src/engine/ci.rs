@@ -28,6 +28,9 @@ pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: I
     if let Some(e) = &state.tiltfile.error {
         return Verdict::Failure(format!("Tiltfile failed to load:\n{e}"));
     }
+    if let Some(p) = state.critical.first() {
+        return Verdict::Failure(p.message.clone());
+    }
     if state.project.is_none() {
         return timed_out(state, decision, limits, now).unwrap_or(Verdict::Running);
     }

@@ -20,7 +20,7 @@ use super::update_plan::decide;
 use crate::deploy::{Backends, Change, Connect, DeployTarget};
 use crate::liveupdate::UpdateTarget;
 use crate::model::{ContainerState, Resource, ResourceName, Stream};
-use crate::store::{Action, EngineState, RunReason};
+use crate::store::{Action, EngineState, Problem, RunReason, Severity};
 
 pub struct DeployController {
     connect: Connect,
@@ -243,8 +243,8 @@ async fn watch_target(
                     }
                 }
                 Some(Change::Error(e)) => {
-                    let _ = tx.send(Action::Log { resource: None, stream: Stream::Stderr,
-                        text: format!("watching deployed resources: {e}") });
+                    let message = format!("watching deployed resources: {e}");
+                    let _ = tx.send(Action::Problem(Problem::new(Severity::Infra, message)));
                 }
                 None => return,
             },

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use super::route::Router;
 use super::tasks::Tasks;
-use crate::store::{Action, EngineState};
-use crate::watch::{FileWatch, WatchConfig, WatchEvent};
+use crate::store::{Action, EngineState, Problem, Severity};
+use crate::watch::{FileWatch, WatchConfig, WatchError, WatchEvent};
 
 pub struct WatchController {
     /// `None` in `ci`: nothing needs watching when the run ends at the verdict.
@@ -37,9 +37,10 @@ impl WatchController {
         let mut actions = vec![];
         match Router::new(state.project.as_ref(), &state.tiltfile.files_read) {
             Ok(r) => self.router = Some(r),
-            Err(e) => actions.push(Action::WatchError {
-                message: e.to_string(),
-            }),
+            Err(e) => actions.push(Action::Problem(Problem::new(
+                Severity::Critical,
+                format!("file watching: {e}"),
+            ))),
         }
         let (Some(watcher), Some(router)) = (&self.watcher, &self.router) else {
             return actions;
@@ -65,12 +66,17 @@ impl WatchController {
         tasks.spawn(async move {
             let configured = tokio::task::spawn_blocking(move || {
                 let mut w = watcher.lock().unwrap_or_else(|e| e.into_inner());
-                w.configure(cfg).map_err(|e| e.to_string())
+                w.configure(cfg).map_err(|e| problem(&e))
             })
             .await
-            .unwrap_or_else(|e| Err(format!("internal error: the file watcher crashed: {e}")));
-            if let Err(message) = configured {
-                let _ = tx.send(Action::WatchError { message });
+            .unwrap_or_else(|e| {
+                Err(Problem::new(
+                    Severity::Critical,
+                    format!("internal error: the file watcher crashed: {e}"),
+                ))
+            });
+            if let Err(p) = configured {
+                let _ = tx.send(Action::Problem(p));
             }
         });
         actions
@@ -90,9 +96,7 @@ impl WatchController {
                     at: Instant::now(),
                 })
             }
-            WatchEvent::Error(e) => Some(Action::WatchError {
-                message: e.to_string(),
-            }),
+            WatchEvent::Error(e) => Some(Action::Problem(problem(&e))),
         }
     }
 
@@ -100,4 +104,14 @@ impl WatchController {
     pub fn stop(&mut self) {
         self.watcher = None;
     }
+}
+
+/// A watcher error, typed: without watches on some files, saves there go unseen for
+/// the whole session, which a user must not miss.
+fn problem(e: &WatchError) -> Problem {
+    let severity = match e {
+        WatchError::WatchLimit { .. } | WatchError::Start { .. } => Severity::Critical,
+        _ => Severity::Warning,
+    };
+    Problem::new(severity, e.to_string())
 }

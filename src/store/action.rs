@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::problem::Problem;
 use super::state::{RunId, RunOutcome, RunReason};
 use crate::model::{ContainerStatus, Project, ResourceName, TriggerMode};
 use crate::model::{Exit, Stream};
@@ -29,10 +30,9 @@ pub enum Action {
         tiltfile_inputs: Vec<PathBuf>,
         at: Instant,
     },
-    /// The file watcher reported a problem (e.g. the inotify limit).
-    WatchError {
-        message: String,
-    },
+    /// Something went wrong outside a run (the file watcher hit the inotify limit,
+    /// the Docker Engine's event stream failed, ...), with how much it matters.
+    Problem(Problem),
     Trigger {
         resource: ResourceName,
         at: Instant,

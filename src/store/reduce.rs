@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::action::Action;
 use super::logs::{LogLine, LogSource};
+use super::problem::{Problem, Severity};
 use super::state::{
     EngineState, HISTORY, ResourceState, RunOutcome, RunReason, RunRecord, Runtime, SAMPLE,
     ServePhase, UpdatePhase,
@@ -72,7 +73,7 @@ pub fn reduce(state: &mut EngineState, action: Action) {
                 files_changed(state, &name, paths, at);
             }
         }
-        Action::WatchError { message } => tiltfile_log(state, Stream::Stderr, message),
+        Action::Problem(p) => problem(state, p),
         Action::Trigger { resource, at } => {
             if let Some(r) = state.resources.get_mut(&resource).filter(|r| !r.disabled) {
                 r.manual_changes = None;
@@ -162,6 +163,28 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             at,
         } => container::container_observed(state, &resource, status, at),
         Action::Quit => state.quitting = true,
+    }
+}
+
+/// Logs a problem where it belongs; a critical one is also kept for the UI header
+/// and the ci verdict (once: a repeat of the same message is only logged).
+fn problem(state: &mut EngineState, p: Problem) {
+    let text = match p.severity {
+        Severity::Critical => format!("ERROR: {}", p.message),
+        _ => p.message.clone(),
+    };
+    match &p.resource {
+        Some(name) => push_log(
+            state,
+            Some(name),
+            Stream::Stderr,
+            text,
+            Some(LogSource::Runtime),
+        ),
+        None => tiltfile_log(state, Stream::Stderr, text),
+    }
+    if p.severity == Severity::Critical && !state.critical.iter().any(|c| c.message == p.message) {
+        state.critical.push(p);
     }
 }
 

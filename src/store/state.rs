@@ -405,6 +405,8 @@ pub struct EngineState {
     /// Each image's build step, by image_ref (`web` -> built `web:stilt-0123...`).
     pub images: BTreeMap<String, ImageState>,
     pub log_seq: u64,
+    /// Critical problems of this session (the header shows them; ci fails on them).
+    pub critical: Vec<super::problem::Problem>,
     pub quitting: bool,
 }
 

@@ -92,6 +92,8 @@ pub struct Snapshot {
     /// The Tiltfile's load error, when the last load failed.
     pub tiltfile_error: Option<String>,
     pub tiltfile_loading: bool,
+    /// Critical problems of the session (the inotify limit, ...).
+    pub critical: Vec<String>,
     /// In declaration order.
     pub resources: Vec<ResourceView>,
     /// The engine is stopping everything.
@@ -159,6 +161,7 @@ pub fn snapshot(state: &EngineState, hold_of: impl Fn(&str) -> Option<String>) -
     Snapshot {
         tiltfile_error: state.tiltfile.error.clone(),
         tiltfile_loading: state.tiltfile.loading,
+        critical: state.critical.iter().map(|p| p.message.clone()).collect(),
         resources,
         quitting: state.quitting,
     }

@@ -14,13 +14,14 @@ use crate::store::view::Snapshot;
 /// Lines of a Tiltfile error the header shows.
 pub const ERROR_LINES: usize = 3;
 
-/// The header's height: one line, plus the Tiltfile error when there is one.
+/// The header's height: one line, plus the Tiltfile error and the critical problems.
 pub fn header_height(snap: &Snapshot) -> u16 {
     let error = snap
         .tiltfile_error
         .as_ref()
         .map_or(0, |e| e.lines().count().clamp(1, ERROR_LINES));
-    1 + error as u16
+    let critical = snap.critical.len().min(ERROR_LINES);
+    1 + (error + critical) as u16
 }
 
 pub fn draw_header(f: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
@@ -56,6 +57,10 @@ pub fn draw_header(f: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
             };
             lines.push(Line::styled(text, t.error()));
         }
+    }
+    for p in snap.critical.iter().take(ERROR_LINES) {
+        let first = p.lines().next().unwrap_or_default();
+        lines.push(Line::styled(format!(" ERROR: {first}"), t.error()));
     }
     f.render_widget(Paragraph::new(lines), area);
 }
