@@ -6,6 +6,7 @@
 //! clock read inside the reducer, so a test can replay any sequence exactly.
 
 pub mod action;
+pub mod intent;
 pub mod logs;
 pub mod problem;
 pub mod reduce;
@@ -13,6 +14,7 @@ pub mod state;
 pub mod view;
 
 pub use action::Action;
+pub use intent::Intent;
 pub use logs::{LogBuffer, LogLine, LogSource};
 pub use problem::{Problem, Severity};
 pub use reduce::reduce;

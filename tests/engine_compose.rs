@@ -360,7 +360,7 @@ async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn disabling_a_compose_resource_removes_its_container_and_enabling_redeploys_it() {
-    use stilt::store::Action;
+    use stilt::store::Intent;
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &[]);
     let p = project_of(&fx, vec![service(&cp, "web", None, &[])], vec![]);
@@ -377,7 +377,7 @@ async fn disabling_a_compose_resource_removes_its_container_and_enabling_redeplo
         fx.runtime.current(PROJECT, "web").is_some()
     })
     .await;
-    let enable = |enabled| Action::SetEnabled {
+    let enable = |enabled| Intent::SetEnabled {
         resource: web.clone(),
         enabled,
     };
@@ -400,7 +400,7 @@ async fn disabling_a_compose_resource_removes_its_container_and_enabling_redeplo
     })
     .await;
     assert_eq!(fx.ups(), vec!["web".to_owned(), "web".to_owned()]);
-    tx.send(Action::Quit).expect("send");
+    tx.send(Intent::Quit).expect("send");
     tokio::time::timeout(BOUND, engine)
         .await
         .expect("the engine ended")

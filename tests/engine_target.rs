@@ -20,7 +20,7 @@ use stilt::model::{
     TargetResource, TriggerMode,
 };
 use stilt::process::fake::FakeSpawner;
-use stilt::store::{Action, EngineState, RunReason};
+use stilt::store::{EngineState, Intent, RunReason};
 use stilt::watch::fake::FakeWatch;
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -245,7 +245,7 @@ async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_a
     .await;
 
     // Disabling a resource tears down what the target runs for it.
-    itx.send(Action::SetEnabled {
+    itx.send(Intent::SetEnabled {
         resource: "api".into(),
         enabled: false,
     })
@@ -256,7 +256,7 @@ async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_a
         resource: "api".into()
     }));
 
-    itx.send(Action::Quit).expect("send");
+    itx.send(Intent::Quit).expect("send");
     let code = tokio::time::timeout(BOUND, engine)
         .await
         .expect("the engine ended")
@@ -329,7 +329,7 @@ async fn the_inotify_limit_is_a_critical_problem_not_just_a_log_line() {
     let critical = seen.lock().expect("lock").clone();
     assert_eq!(critical.len(), 1, "{critical:?}");
     assert!(critical[0].contains("inotify watch limit"), "{critical:?}");
-    itx.send(Action::Quit).expect("send");
+    itx.send(Intent::Quit).expect("send");
     tokio::time::timeout(BOUND, engine)
         .await
         .expect("the engine ended")

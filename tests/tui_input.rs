@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use stilt::model::TriggerMode;
 use stilt::process::Stream;
 use stilt::store::view::{LogEntry, ResourceView, RuntimeStatus, Snapshot, UpdateStatus};
-use stilt::store::{Action, LogSource};
+use stilt::store::{Intent as EngineIntent, LogSource};
 use stilt::tui::input::{WHEEL_LINES, intent, mouse_intent};
 use stilt::tui::{App, Intent, Mode};
 
@@ -159,15 +159,15 @@ fn trigger_enable_and_mode_intents_become_actions_on_the_selected_resource() {
     let mut app = App::new(Instant::now(), false);
     assert!(matches!(
         app.apply(Intent::Trigger, &s),
-        Some(Action::Trigger { resource, .. }) if resource.as_str() == "api"
+        Some(EngineIntent::Trigger { resource, .. }) if resource.as_str() == "api"
     ));
     assert!(matches!(
         app.apply(Intent::ToggleEnabled, &s),
-        Some(Action::SetEnabled { resource, enabled: false }) if resource.as_str() == "api"
+        Some(EngineIntent::SetEnabled { resource, enabled: false }) if resource.as_str() == "api"
     ));
     assert!(matches!(
         app.apply(Intent::ToggleManual, &s),
-        Some(Action::SetTriggerMode {
+        Some(EngineIntent::SetTriggerMode {
             mode: TriggerMode::Manual,
             ..
         })
@@ -175,11 +175,11 @@ fn trigger_enable_and_mode_intents_become_actions_on_the_selected_resource() {
     app.apply(Intent::Down, &s);
     assert!(matches!(
         app.apply(Intent::ToggleEnabled, &s),
-        Some(Action::SetEnabled { resource, enabled: true }) if resource.as_str() == "db"
+        Some(EngineIntent::SetEnabled { resource, enabled: true }) if resource.as_str() == "db"
     ));
     assert!(matches!(
         app.apply(Intent::ToggleManual, &s),
-        Some(Action::SetTriggerMode {
+        Some(EngineIntent::SetTriggerMode {
             mode: TriggerMode::Auto,
             ..
         })
@@ -190,7 +190,10 @@ fn trigger_enable_and_mode_intents_become_actions_on_the_selected_resource() {
 fn quit_sends_quit_and_marks_the_app_as_stopping() {
     let s = snap(vec![]);
     let mut app = App::new(Instant::now(), false);
-    assert!(matches!(app.apply(Intent::Quit, &s), Some(Action::Quit)));
+    assert!(matches!(
+        app.apply(Intent::Quit, &s),
+        Some(EngineIntent::Quit)
+    ));
     assert!(app.quitting);
 }
 

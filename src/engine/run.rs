@@ -21,7 +21,7 @@ use super::watching::WatchController;
 use crate::config::LoadOptions;
 use crate::deploy::Connect;
 use crate::process::Spawner;
-use crate::store::{Action, EngineState, reduce};
+use crate::store::{Action, EngineState, Intent, reduce};
 use crate::watch::{FileWatch, WatchEvent};
 
 /// A reader of engine state: the stream printer, the CI reporter, the TUI.
@@ -51,8 +51,8 @@ pub struct Deps {
     /// `None` in `ci`: nothing needs watching when the run ends at the verdict.
     pub watch: Option<(Box<dyn FileWatch>, mpsc::UnboundedReceiver<WatchEvent>)>,
     pub load: LoadFn,
-    /// Actions from outside the engine: a UI's intents (trigger, enable, quit).
-    pub inbox: Option<mpsc::UnboundedReceiver<Action>>,
+    /// Requests from a UI (trigger, enable, trigger mode, quit).
+    pub inbox: Option<mpsc::UnboundedReceiver<Intent>>,
     /// Image builds and deploy targets; connected when a resource first needs them.
     pub backends: Connect,
 }
@@ -117,7 +117,7 @@ pub async fn run(
                     reduce(&mut state, a);
                 }
             }
-            Some(a) = recv_opt(&mut inbox) => reduce(&mut state, a),
+            Some(i) = recv_opt(&mut inbox) => reduce(&mut state, i.into_action(Instant::now())),
             _ = &mut shutdown => reduce(&mut state, Action::Quit),
             _ = sleep_until(wake) => {}
         }

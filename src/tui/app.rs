@@ -10,7 +10,7 @@ use super::input::{Intent, Mode};
 use super::logstore::{LogFilter, LogStore, Sources};
 use super::resource_list;
 use crate::model::{ResourceName, TriggerMode};
-use crate::store::Action;
+use crate::store::Intent as EngineIntent;
 use crate::store::view::{LogEntry, ResourceView, Snapshot};
 
 #[derive(Debug, Clone)]
@@ -100,7 +100,7 @@ impl App {
     }
 
     /// Applies an intent; returns the action to send to the engine, if any.
-    pub fn apply(&mut self, intent: Intent, snap: &Snapshot) -> Option<Action> {
+    pub fn apply(&mut self, intent: Intent, snap: &Snapshot) -> Option<EngineIntent> {
         match intent {
             Intent::Up => self.move_by(-1, snap),
             Intent::Down => self.move_by(1, snap),
@@ -138,7 +138,7 @@ impl App {
             Intent::ToggleHelp => self.toggle_help(),
             Intent::Quit => {
                 self.quitting = true;
-                return Some(Action::Quit);
+                return Some(EngineIntent::Quit);
             }
         }
         None
@@ -185,26 +185,22 @@ impl App {
         self.scroll = self.scroll.saturating_add(n).min(max);
     }
 
-    /// Intents about the selected resource become engine actions.
-    fn engine_intent(&self, intent: Intent, snap: &Snapshot) -> Option<Action> {
+    /// Intents about the selected resource become requests to the engine.
+    fn engine_intent(&self, intent: Intent, snap: &Snapshot) -> Option<EngineIntent> {
         let r = self.selected(snap)?;
         let resource = ResourceName::new(r.name.clone());
         match intent {
-            Intent::Trigger => Some(Action::Trigger {
-                resource,
-                at: self.now,
-            }),
-            Intent::ToggleEnabled => Some(Action::SetEnabled {
+            Intent::Trigger => Some(EngineIntent::Trigger { resource }),
+            Intent::ToggleEnabled => Some(EngineIntent::SetEnabled {
                 resource,
                 enabled: r.disabled,
             }),
-            Intent::ToggleManual => Some(Action::SetTriggerMode {
+            Intent::ToggleManual => Some(EngineIntent::SetTriggerMode {
                 resource,
                 mode: match r.trigger_mode {
                     TriggerMode::Auto => TriggerMode::Manual,
                     TriggerMode::Manual => TriggerMode::Auto,
                 },
-                at: self.now,
             }),
             _ => None,
         }

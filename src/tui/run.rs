@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use super::app::App;
 use super::input::{intent, mouse_intent};
 use super::terminal::Tui;
-use crate::store::Action;
+use crate::store::Intent as EngineIntent;
 use crate::store::view::{LogEntry, Snapshot};
 
 const SPINNER_PERIOD: Duration = Duration::from_millis(120);
@@ -30,10 +30,14 @@ pub struct Feed {
 
 /// Runs until the engine side closes the feed (after it stopped everything). If the
 /// terminal fails, the engine is asked to stop: nobody could see or quit it.
-pub async fn run(tui: Tui, feed: Feed, actions: mpsc::UnboundedSender<Action>) -> io::Result<()> {
+pub async fn run(
+    tui: Tui,
+    feed: Feed,
+    actions: mpsc::UnboundedSender<EngineIntent>,
+) -> io::Result<()> {
     let result = ui_loop(tui, feed, &actions).await;
     if result.is_err() {
-        let _ = actions.send(Action::Quit);
+        let _ = actions.send(EngineIntent::Quit);
     }
     result
 }
@@ -41,7 +45,7 @@ pub async fn run(tui: Tui, feed: Feed, actions: mpsc::UnboundedSender<Action>) -
 async fn ui_loop(
     mut tui: Tui,
     mut feed: Feed,
-    actions: &mpsc::UnboundedSender<Action>,
+    actions: &mpsc::UnboundedSender<EngineIntent>,
 ) -> io::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(Instant::now(), color);
@@ -60,7 +64,7 @@ async fn ui_loop(
                 None => {
                     // The terminal went away: stop everything, then exit.
                     events = None;
-                    let _ = actions.send(Action::Quit);
+                    let _ = actions.send(EngineIntent::Quit);
                     false
                 }
             },
@@ -119,7 +123,7 @@ fn on_event(
     ev: Event,
     app: &mut App,
     snap: &Snapshot,
-    actions: &mpsc::UnboundedSender<Action>,
+    actions: &mpsc::UnboundedSender<EngineIntent>,
 ) -> bool {
     let wanted = match ev {
         Event::Key(key) => intent(key, app.mode),

@@ -1,0 +1,39 @@
+//! What a UI may ask of the engine. Narrower than [`Action`]: a UI (the terminal
+//! UI, the web API next) can trigger, enable or disable a resource, switch its
+//! trigger mode or quit, and nothing else, so a request can never forge a run
+//! result or a container status. The engine stamps the time when it takes one.
+
+use std::time::Instant;
+
+use super::action::Action;
+use crate::model::{ResourceName, TriggerMode};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Trigger {
+        resource: ResourceName,
+    },
+    SetEnabled {
+        resource: ResourceName,
+        enabled: bool,
+    },
+    SetTriggerMode {
+        resource: ResourceName,
+        mode: TriggerMode,
+    },
+    Quit,
+}
+
+impl Intent {
+    /// The action the engine reduces for this request, taken at `at`.
+    pub fn into_action(self, at: Instant) -> Action {
+        match self {
+            Intent::Trigger { resource } => Action::Trigger { resource, at },
+            Intent::SetEnabled { resource, enabled } => Action::SetEnabled { resource, enabled },
+            Intent::SetTriggerMode { resource, mode } => {
+                Action::SetTriggerMode { resource, mode, at }
+            }
+            Intent::Quit => Action::Quit,
+        }
+    }
+}
