@@ -19,6 +19,7 @@ pub async fn down(args: DownArgs) -> i32 {
         tiltfile: args.common.file,
         args: args.common.args,
         subcommand: "down".into(),
+        ..Default::default()
     };
     let loaded = match load(&opts) {
         Ok(l) => l,

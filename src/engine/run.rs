@@ -194,6 +194,7 @@ impl Effects {
             tiltfile: self.opts.tiltfile.clone(),
             args: self.opts.args.clone(),
             subcommand: self.opts.subcommand.clone(),
+            ..Default::default()
         };
         self.tasks.spawn(async move {
             let result = tokio::task::spawn_blocking(move || load(&opts)).await;
