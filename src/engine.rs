@@ -10,6 +10,7 @@ pub mod compose_plan;
 mod compose_run;
 mod containers;
 pub mod docker;
+pub mod load_run;
 mod local_run;
 mod output;
 pub mod probe;

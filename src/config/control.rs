@@ -127,8 +127,8 @@ impl LoadControl {
             None => String::new(),
         };
         let mut lines = vec![format!(
-            "Tiltfile load has been running for {}s{at}",
-            elapsed.as_secs()
+            "Tiltfile load has been running for {}{at}",
+            human(elapsed)
         )];
         for c in self.children().values() {
             lines.push(format!("  waiting for local() command: {}", c.shown));
@@ -154,6 +154,14 @@ impl LoadControl {
             .children
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `61s`, or `250ms` under a second.
+fn human(d: Duration) -> String {
+    match d.as_secs() {
+        0 => format!("{}ms", d.as_millis()),
+        s => format!("{s}s"),
     }
 }
 

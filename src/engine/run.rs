@@ -11,11 +11,12 @@ use tokio::task::JoinSet;
 
 use super::containers::{Containers, Ctx};
 use super::docker::DockerConnect;
+use super::load_run::{LoadJob, run_load};
 use super::local_run::{RunJob, run_local};
 use super::route::Router;
 use super::schedule::{Decision, schedule};
 use super::serve::{ServeCmd, serve_worker};
-use crate::config::{LoadFailure, LoadOptions, Loaded};
+use crate::config::{LoadControl, LoadFailure, LoadOptions, Loaded};
 use crate::model::ResourceName;
 use crate::process::{ProcSpec, Spawner};
 use crate::store::{Action, EngineState, ServePhase, UpdatePhase, reduce};
@@ -42,6 +43,8 @@ pub struct EngineOptions {
     pub subcommand: String,
     /// Time between TERM and KILL when stopping a process group.
     pub stop_grace: Duration,
+    /// Report where a Tiltfile load is once it has run this long (`None`: never).
+    pub load_warn_after: Option<Duration>,
 }
 
 /// The external systems the engine drives.
@@ -181,44 +184,25 @@ impl Effects {
         }
     }
 
-    // The load closure returns `LoadFailure` by value, as `config::load` does.
-    #[allow(clippy::result_large_err)]
+    /// Starts a load when one is wanted; the worker cancels it at shutdown.
     fn maybe_load(&mut self, state: &mut EngineState) {
         if !state.tiltfile.reload_requested || state.tiltfile.loading {
             return;
         }
         reduce(state, Action::ConfigLoadStarted);
-        let load = self.load.clone();
-        let tx = self.tx.clone();
-        let opts = LoadOptions {
-            tiltfile: self.opts.tiltfile.clone(),
-            args: self.opts.args.clone(),
-            subcommand: self.opts.subcommand.clone(),
-            ..Default::default()
+        let job = LoadJob {
+            load: self.load.clone(),
+            opts: LoadOptions {
+                tiltfile: self.opts.tiltfile.clone(),
+                args: self.opts.args.clone(),
+                subcommand: self.opts.subcommand.clone(),
+                control: LoadControl::default(),
+            },
+            warn_after: self.opts.load_warn_after,
+            grace: self.opts.stop_grace,
         };
-        self.tasks.spawn(async move {
-            let result = tokio::task::spawn_blocking(move || load(&opts)).await;
-            let action = match result {
-                Ok(Ok(l)) => Action::ConfigLoaded {
-                    project: Box::new(l.project),
-                    files_read: l.files_read,
-                    warnings: l.warnings,
-                    output: l.output,
-                    at: Instant::now(),
-                },
-                Ok(Err(f)) => Action::ConfigFailed {
-                    error: f.error.to_string(),
-                    files_read: f.files_read,
-                    output: f.output,
-                },
-                Err(e) => Action::ConfigFailed {
-                    error: format!("internal error: Tiltfile evaluation crashed: {e}"),
-                    files_read: vec![],
-                    output: vec![],
-                },
-            };
-            let _ = tx.send(action);
-        });
+        let worker = run_load(job, self.tx.clone(), self.shutdown_tx.subscribe());
+        self.tasks.spawn(worker);
     }
 
     /// After each load: rebuild the router and point the watcher at the new roots.
