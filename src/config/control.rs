@@ -207,7 +207,12 @@ impl<'e> BeforeStmtFuncDyn<'e> for Tracker {
             .position
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        *pos = Some(span.to_file_span());
+        // This runs before every statement: in the same file (compared by identity)
+        // only the span changes, which saves cloning the file's handle.
+        match pos.as_mut() {
+            Some(at) if at.file == *span.file => at.span = span.span,
+            _ => *pos = Some(span.to_file_span()),
+        }
         Ok(())
     }
 }

@@ -158,3 +158,34 @@ fn a_finished_local_command_is_no_longer_reported() {
     let report = control.stuck_report(Duration::from_secs(1), &p.path());
     assert_eq!(report.len(), 1, "{report:?}");
 }
+
+#[test]
+fn the_position_is_in_the_loaded_file_that_hangs() {
+    let p = Project::new("load('lib/slow.star', 'slow')\nslow()\n");
+    p.write(
+        "lib/slow.star",
+        "def slow():\n    local('sleep 31.203 & echo $! >> pids; echo $$ >> pids; wait')\n",
+    );
+    let control = LoadControl::default();
+    let rx = start(&p, &control);
+    // local() runs in the directory of the file that calls it.
+    let file = p.path().join("lib/pids");
+    assert!(
+        eventually(|| pids(&file).len() == 2),
+        "command never started"
+    );
+    let report = control.stuck_report(Duration::from_secs(90), &p.path());
+    assert!(
+        report[0].starts_with(
+            "Tiltfile load has been running for 90s; stuck at lib/slow.star:2: local("
+        ),
+        "{report:?}"
+    );
+    control.cancel();
+    assert!(matches!(cancelled(&rx), ConfigError::Cancelled));
+    let started = pids(&file);
+    assert!(
+        eventually(|| started.iter().all(|p| !alive(*p))),
+        "left behind: {started:?}"
+    );
+}
