@@ -64,7 +64,10 @@ fn ci_timeout_ends_a_hanging_local_and_leaves_no_process() {
     let (code, out) = f.run(&["ci", "--timeout", "3s"]);
     assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("ERROR: timed out after 3s"), "{out}");
+    assert!(
+        out.contains("ERROR: timed out after 3s\n  (Tiltfile)               still loading"),
+        "{out}"
+    );
     assert_eq!(read_pids(&f.path("pids")).len(), 2, "never started: {out}");
     assert_none_left("31.301");
 }
