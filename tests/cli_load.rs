@@ -189,3 +189,20 @@ fn down_stops_on_interrupt_during_a_hanging_load() {
     );
     assert_none_left("31.341");
 }
+
+#[test]
+fn ci_timeout_ends_even_a_load_blocked_where_it_cannot_be_cancelled() {
+    // Opening a FIFO that nobody writes blocks inside the builtin, where neither the
+    // cancel check nor a process group can reach: stilt must exit without the thread.
+    let f = Fixture::new("read_file('fifo')\n");
+    let made = Command::new("mkfifo")
+        .arg(f.path("fifo"))
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let started = Instant::now();
+    let (code, out) = f.run(&["ci", "--timeout", "2s"]);
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ERROR: timed out after 2s"), "{out}");
+}

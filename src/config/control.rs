@@ -75,6 +75,11 @@ impl LoadControl {
         signal_all(&children, Signal::SIGTERM);
     }
 
+    /// Whether a `local()` command is running now.
+    pub fn has_children(&self) -> bool {
+        !self.children().is_empty()
+    }
+
     /// KILLs the process groups of the `local()` commands still running (after
     /// [`LoadControl::cancel`] and a grace period).
     pub fn kill(&self) {

@@ -21,7 +21,8 @@ use crate::config::{LoadControl, LoadFailure, LoadOptions, Loaded};
 use crate::model::Stream;
 use crate::store::Action;
 
-/// How long to wait for the load thread after KILLing its commands before giving up on it.
+/// How long to wait for the load thread after KILLing its commands (or, without
+/// commands, after cancelling) before giving up on it.
 const AFTER_KILL: Duration = Duration::from_secs(1);
 
 pub struct LoadJob {
@@ -82,7 +83,13 @@ pub async fn load_until(
 /// bounded shutdown; its commands are dead either way.
 async fn abandon<T>(control: &LoadControl, handle: &mut JoinHandle<T>, grace: Duration) {
     control.cancel();
-    if tokio::time::timeout(grace, &mut *handle).await.is_err() {
+    // The grace period is for commands to exit on TERM; Starlark code stops at once.
+    let wait = if control.has_children() {
+        grace
+    } else {
+        AFTER_KILL
+    };
+    if tokio::time::timeout(wait, &mut *handle).await.is_err() {
         control.kill();
         let _ = tokio::time::timeout(AFTER_KILL, handle).await;
     }
