@@ -37,6 +37,17 @@ pub struct CommonArgs {
     /// Arguments for the Tiltfile (config.parse), or resource names to enable.
     #[arg(last = true)]
     pub args: Vec<String>,
+    /// Report the line a Tiltfile load is stuck on once it has run this long, and again
+    /// each time as long again passes (e.g. 90s, 5m; 0 = never).
+    #[arg(long, value_parser = parse_timeout, default_value = "60s")]
+    pub load_warn_after: Duration,
+}
+
+impl CommonArgs {
+    /// `--load-warn-after`, with 0 meaning never.
+    pub fn load_warn_after(&self) -> Option<Duration> {
+        (!self.load_warn_after.is_zero()).then_some(self.load_warn_after)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -12,10 +12,12 @@
 
 pub mod builtins;
 pub mod collect;
+pub mod control;
 pub mod error;
 mod globals;
 mod load;
 mod loader;
 
+pub use control::LoadControl;
 pub use error::{ConfigError, Location};
 pub use load::{LoadFailure, LoadOptions, Loaded, load};

@@ -11,6 +11,7 @@ pub mod ci;
 mod deploy;
 mod deploy_run;
 mod images;
+pub mod load_run;
 mod local;
 mod local_run;
 mod output;

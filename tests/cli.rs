@@ -6,26 +6,26 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Owns a temp project dir with a Tiltfile.
-struct Fixture {
+pub(crate) struct Fixture {
     dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    fn new(tiltfile: &str) -> Self {
+    pub(crate) fn new(tiltfile: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("Tiltfile"), tiltfile).expect("write Tiltfile");
         Self { dir }
     }
 
-    fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    pub(crate) fn write(&self, rel: &str, text: &str) {
         std::fs::write(self.path(rel), text).expect("write");
     }
 
-    fn stilt(&self, args: &[&str]) -> Command {
+    pub(crate) fn stilt(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_stilt"));
         c.args(args)
             .current_dir(self.dir.path())
@@ -34,7 +34,7 @@ impl Fixture {
     }
 
     /// Starts `stilt up --stream` in the background.
-    fn up(&self) -> std::process::Child {
+    pub(crate) fn up(&self) -> std::process::Child {
         self.stilt(&["up", "--stream"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -43,7 +43,7 @@ impl Fixture {
     }
 
     /// Runs `stilt ARGS` to completion (killed after 60 s so a hang fails the test).
-    fn run(&self, args: &[&str]) -> (i32, String) {
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String) {
         let child = self
             .stilt(args)
             .stdout(Stdio::piped())
@@ -60,7 +60,7 @@ impl Fixture {
     }
 }
 
-fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
+pub(crate) fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Ok(Some(_)) = child.try_wait() {
@@ -78,7 +78,10 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
 }
 
 /// Sends `sig` to a running `stilt up` and returns its exit code and stdout.
-fn stop_up(child: std::process::Child, sig: nix::sys::signal::Signal) -> (Option<i32>, String) {
+pub(crate) fn stop_up(
+    child: std::process::Child,
+    sig: nix::sys::signal::Signal,
+) -> (Option<i32>, String) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).expect("signal");
     let out = wait_output(child, Duration::from_secs(30));
     (
@@ -87,7 +90,7 @@ fn stop_up(child: std::process::Child, sig: nix::sys::signal::Signal) -> (Option
     )
 }
 
-fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if cond() {
@@ -98,14 +101,14 @@ fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     false
 }
 
-fn alive(pid: i32) -> bool {
+pub(crate) fn alive(pid: i32) -> bool {
     // A zombie is dead for our purpose: check its state, not only that /proc has it.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
         .unwrap_or(false)
 }
 
-fn read_pids(p: &Path) -> Vec<i32> {
+pub(crate) fn read_pids(p: &Path) -> Vec<i32> {
     std::fs::read_to_string(p)
         .unwrap_or_default()
         .split_whitespace()

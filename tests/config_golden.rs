@@ -19,6 +19,7 @@ fn render(name: &str, args: &[&str]) -> String {
         tiltfile: dir.join(format!("{name}.star")),
         args: args.iter().map(|s| s.to_string()).collect(),
         subcommand: "up".into(),
+        ..Default::default()
     };
     let text = match load(&opts) {
         Ok(l) => {

@@ -709,6 +709,20 @@ fn ci_timeout_lists_what_each_resource_waits_on() {
 }
 
 #[test]
+fn ci_timeout_during_a_load_says_the_tiltfile_is_still_loading() {
+    let mut f = Fixture {
+        state: EngineState::new(TILTFILE.into()),
+        t0: Instant::now(),
+    };
+    f.apply(Action::ConfigLoadStarted);
+    assert_eq!(f.verdict_at(599), Verdict::Running);
+    assert_eq!(
+        failure(f.verdict_at(600)),
+        "timed out after 10m\n  (Tiltfile)               still loading"
+    );
+}
+
+#[test]
 fn ci_readiness_timeout_names_the_resource_that_never_became_ready() {
     let mut f = Fixture::loaded(project([local("db").serve("postgres").probe()]));
     f.start_scheduled(1);

@@ -4,11 +4,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use stilt::config::{ConfigError, LoadFailure, Loaded};
 use stilt::engine::schedule::Decision;
-use stilt::engine::{Deps, EngineOptions, View, run};
+use stilt::engine::{Deps, EngineOptions, LoadFn, View, run};
 use stilt::model::Project;
 use stilt::process::fake::{Event, FakeSpawner, Script};
 use stilt::store::EngineState;
@@ -61,6 +62,7 @@ impl Fixture {
             args: vec![],
             subcommand: subcommand.into(),
             stop_grace: Duration::from_millis(100),
+            load_warn_after: None,
         }
     }
 
@@ -309,4 +311,78 @@ async fn shutdown_stops_running_servers_and_commands() {
     ] {
         assert!(events.contains(&e), "{e:?} missing from {events:?}");
     }
+}
+
+/// A load that runs until it is cancelled, as a Tiltfile stuck in a loop does; sets
+/// `saw_cancel` when its control tells it to stop. It gives up after 30 s so that an
+/// engine that never cancels fails the test instead of hanging the test runtime.
+// The closure's signature is `LoadFn`'s, large `Err` and all.
+#[allow(clippy::result_large_err)]
+fn hanging_load(saw_cancel: Arc<AtomicBool>) -> LoadFn {
+    Arc::new(move |opts| {
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while !opts.control.is_cancelled() && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        saw_cancel.store(opts.control.is_cancelled(), Ordering::SeqCst);
+        Err(LoadFailure {
+            error: ConfigError::Cancelled,
+            files_read: vec![],
+            output: vec![],
+        })
+    })
+}
+
+#[tokio::test]
+async fn ci_timeout_cancels_a_hanging_load_and_reports_where_it_is() {
+    let f = Fixture::new();
+    let saw_cancel = Arc::new(AtomicBool::new(false));
+    let mut deps = f.deps(Err("unused".into()));
+    deps.load = hanging_load(saw_cancel.clone());
+    let opts = EngineOptions {
+        load_warn_after: Some(Duration::from_millis(100)),
+        ..Fixture::opts("ci")
+    };
+    let timeout = Duration::from_millis(500);
+    let mut view = CiView::new(Vec::new(), Instant::now(), Some(Some(timeout)));
+    let engine = run(opts, deps, &mut view, std::future::pending());
+    let code = tokio::time::timeout(BOUND, engine)
+        .await
+        .expect("the engine did not end");
+    let out = String::from_utf8_lossy(&view.into_inner()).into_owned();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ERROR: timed out after 500ms"), "{out}");
+    assert!(
+        out.contains("(Tiltfile) │ Tiltfile load has been running for "),
+        "{out}"
+    );
+    assert!(
+        saw_cancel.load(Ordering::SeqCst),
+        "the engine ended without cancelling the load"
+    );
+}
+
+#[tokio::test]
+async fn up_quit_during_a_hanging_load_cancels_it() {
+    let f = Fixture::new();
+    let saw_cancel = Arc::new(AtomicBool::new(false));
+    let mut deps = f.deps(Err("unused".into()));
+    deps.load = hanging_load(saw_cancel.clone());
+    let (tx, rx) = oneshot::channel();
+    let mut view = Watcher {
+        when: |s| s.tiltfile.loading,
+        signal: Some(tx),
+    };
+    let quit = async {
+        let _ = rx.await;
+    };
+    let engine = run(Fixture::opts("up"), deps, &mut view, quit);
+    let code = tokio::time::timeout(BOUND, engine)
+        .await
+        .expect("the engine did not end");
+    assert_eq!(code, 130);
+    assert!(
+        saw_cancel.load(Ordering::SeqCst),
+        "the engine ended without cancelling the load"
+    );
 }

@@ -158,6 +158,7 @@ async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_a
         args: vec![],
         subcommand: "up".into(),
         stop_grace: Duration::from_millis(100),
+        load_warn_after: None,
     };
     let mut view = Recorder(fx.seen.clone());
     let engine =
@@ -316,6 +317,7 @@ async fn the_inotify_limit_is_a_critical_problem_not_just_a_log_line() {
         args: vec![],
         subcommand: "up".into(),
         stop_grace: Duration::from_millis(100),
+        load_warn_after: None,
     };
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut view = Critical(seen.clone());

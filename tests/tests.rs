@@ -9,6 +9,9 @@ mod support;
 mod cli;
 /// The compose-web example end to end against the real Docker Engine.
 mod cli_compose;
+/// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
+/// report, and no `local()` command left behind.
+mod cli_load;
 /// Live update or full rebuild for compose resources, decided purely with a reason.
 mod compose_plan;
 /// Tiltfile evaluation results and error messages, compared with golden files.

@@ -202,3 +202,44 @@ fn sigterm_stops_everything_and_restores_the_terminal() {
         "the serve_cmd process {server} outlived stilt"
     );
 }
+
+#[test]
+fn q_quits_during_a_hanging_load_leaving_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Tiltfile"),
+        "local('sleep 31.351 & echo $! >> pids; echo $$ >> pids; wait')\n",
+    )
+    .unwrap();
+    let stilt = env!("CARGO_BIN_EXE_stilt");
+    let tmux = Tmux::start(
+        "load",
+        dir.path(),
+        &format!("{stilt} up; echo \"stilt exited $?\"; sleep 60"),
+    );
+    let pids = || -> Vec<i32> {
+        std::fs::read_to_string(dir.path().join("pids"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    assert!(
+        wait_for(Duration::from_secs(30), || pids().len() == 2),
+        "the local() command never started; screen:\n{}",
+        tmux.screen()
+    );
+    tmux.keys("q");
+    // Bounded well under the 31 s the command would take to end by itself.
+    let exited = wait_for(Duration::from_secs(15), || {
+        tmux.screen().contains("stilt exited 0")
+    });
+    assert!(exited, "q did not quit; screen:\n{}", tmux.screen());
+    let started = pids();
+    assert!(
+        wait_for(Duration::from_secs(10), || started
+            .iter()
+            .all(|p| !alive(*p))),
+        "left behind: {started:?}"
+    );
+}

@@ -17,6 +17,7 @@ pub async fn ci(args: CiArgs) -> i32 {
         backends: super::backends::real(),
     };
     let opts = EngineOptions {
+        load_warn_after: args.common.load_warn_after(),
         tiltfile: args.common.file,
         args: args.common.args,
         subcommand: "ci".into(),

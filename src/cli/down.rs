@@ -7,27 +7,43 @@
 
 use std::sync::Arc;
 
-use super::DownArgs;
-use crate::config::{LoadOptions, load};
+use super::{DownArgs, STOP_GRACE, interrupted};
+use crate::config::{LoadControl, LoadOptions, load};
 use crate::deploy::compose::ComposeDeployer;
 use crate::deploy::compose::cli::ComposeCli;
+use crate::engine::load_run::{LoadEnd, LoadJob, load_until};
 use crate::model::{ComposeProject, Project};
 use crate::process::{LineSink, Stream};
 
 pub async fn down(args: DownArgs) -> i32 {
-    let opts = LoadOptions {
-        tiltfile: args.common.file,
-        args: args.common.args,
-        subcommand: "down".into(),
+    let job = LoadJob {
+        load: Arc::new(load),
+        warn_after: args.common.load_warn_after(),
+        opts: LoadOptions {
+            tiltfile: args.common.file,
+            args: args.common.args,
+            subcommand: "down".into(),
+            control: LoadControl::default(),
+        },
+        grace: STOP_GRACE,
     };
-    let loaded = match load(&opts) {
-        Ok(l) => l,
-        Err(f) => {
+    let report = |lines: Vec<String>| lines.iter().for_each(|l| eprintln!("{l}"));
+    let loaded = match load_until(job, interrupted(), report).await {
+        LoadEnd::Done(Ok(l)) => l,
+        LoadEnd::Done(Err(f)) => {
             for line in &f.output {
                 println!("{line}");
             }
             eprintln!("Error: {}", f.error);
             return 1;
+        }
+        LoadEnd::Crashed(e) => {
+            eprintln!("Error: internal error: Tiltfile evaluation crashed: {e}");
+            return 1;
+        }
+        LoadEnd::Abandoned => {
+            eprintln!("Interrupted while loading the Tiltfile; nothing was removed");
+            return 130;
         }
     };
     for line in &loaded.output {

@@ -29,6 +29,7 @@ pub async fn up(args: UpArgs) -> i32 {
         backends: super::backends::real(),
     };
     let opts = EngineOptions {
+        load_warn_after: args.common.load_warn_after(),
         tiltfile: args.common.file,
         args: args.common.args,
         subcommand: "up".into(),

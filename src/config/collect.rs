@@ -14,6 +14,7 @@ use starlark::eval::Evaluator;
 
 use super::builtins::compose::{ComposeDecl, DcResourceOpts};
 use super::builtins::config_args::ConfigArgs;
+use super::control::LoadControl;
 use super::error::Location;
 use crate::model::{ImageSpec, Resource, Settings, TriggerMode};
 
@@ -56,6 +57,9 @@ pub struct Collector {
     /// Files being loaded right now, to report `load()` cycles.
     pub(crate) loading: RefCell<Vec<PathBuf>>,
     pub(crate) loaded: RefCell<HashMap<PathBuf, FrozenModule>>,
+    /// Cancellation, `local()` process groups and the current statement, shared with
+    /// whoever started the load.
+    pub control: LoadControl,
 }
 
 impl Collector {
@@ -83,6 +87,7 @@ impl Collector {
             env_overrides: RefCell::default(),
             loading: RefCell::default(),
             loaded: RefCell::default(),
+            control: LoadControl::default(),
         }
     }
 

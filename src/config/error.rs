@@ -53,12 +53,15 @@ pub enum ConfigError {
     /// to the call that declared the resource.
     #[error("{}", snippet(message, location))]
     Declared { message: String, location: Location },
+    /// The starter gave up on the load (stilt is stopping); what it declared is dropped.
+    #[error("the Tiltfile load was cancelled (stilt is stopping)")]
+    Cancelled,
 }
 
 impl ConfigError {
     pub fn location(&self) -> Option<&Location> {
         match self {
-            ConfigError::ReadTiltfile { .. } => None,
+            ConfigError::ReadTiltfile { .. } | ConfigError::Cancelled => None,
             ConfigError::Eval { location, .. } => location.as_ref(),
             ConfigError::Declared { location, .. } => Some(location),
         }

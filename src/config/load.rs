@@ -4,17 +4,21 @@ use std::path::{Path, PathBuf};
 
 use super::builtins::compose::assemble::{Declarations, assemble};
 use super::collect::{Collector, normalize};
+use super::control::LoadControl;
 use super::error::ConfigError;
 use super::loader::eval_file;
 use crate::model::{Project, Resource, ResourceName, topo_order};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub tiltfile: PathBuf,
     /// Arguments after `--`.
     pub args: Vec<String>,
     /// `up`, `ci` or `down`, for `config.tilt_subcommand`.
     pub subcommand: String,
+    /// Lets the starter cancel the load (and the `local()` commands it runs) and see
+    /// where it is; see [`LoadControl`].
+    pub control: LoadControl,
 }
 
 #[derive(Debug)]
@@ -39,7 +43,8 @@ pub struct LoadFailure {
 #[allow(clippy::result_large_err)]
 pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let path = absolute(&opts.tiltfile);
-    let c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());
+    let mut c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());
+    c.control = opts.control.clone();
     c.record_read(&path);
     let result = evaluate(&c, &path).and_then(|()| finish(&c, &path));
     let files_read = c.files_read.borrow().iter().cloned().collect();
@@ -77,6 +82,7 @@ fn evaluate(c: &Collector, path: &Path) -> Result<(), ConfigError> {
         Ok(_) => Ok(()),
         // `exit()` stops evaluation through an error; what was declared before it stands.
         Err(_) if c.exit_requested.get() => Ok(()),
+        Err(_) if c.control.is_cancelled() => Err(ConfigError::Cancelled),
         Err(e) => Err(ConfigError::from_starlark(&e)),
     }
 }

@@ -93,6 +93,7 @@ pub(crate) fn eval_file(
             eval.set_loader(&loader);
             eval.set_print_handler(&printer);
             eval.set_max_callstack_size(2000)?;
+            c.control.attach(&mut eval);
             eval.eval_module(ast, globals())?;
         }
         if freeze {

@@ -61,6 +61,9 @@ fn timed_out(state: &EngineState, d: &Decision, limits: &Limits, now: Instant) -
         return None;
     }
     let mut lines = vec![format!("timed out after {}", human(limit))];
+    if state.tiltfile.loading {
+        lines.push(format!("  {:<24} still loading", "(Tiltfile)"));
+    }
     lines.extend(summary(state, d));
     Some(Verdict::Failure(lines.join("\n")))
 }

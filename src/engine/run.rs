@@ -18,7 +18,7 @@ use super::schedule::{Decision, schedule};
 use super::tasks::Tasks;
 use super::tiltfile::{LoadFn, TiltfileController};
 use super::watching::WatchController;
-use crate::config::LoadOptions;
+use crate::config::{LoadControl, LoadOptions};
 use crate::deploy::Connect;
 use crate::process::Spawner;
 use crate::store::{Action, EngineState, Intent, reduce};
@@ -43,6 +43,8 @@ pub struct EngineOptions {
     pub subcommand: String,
     /// Time between TERM and KILL when stopping a process group.
     pub stop_grace: Duration,
+    /// Report where a Tiltfile load is once it has run this long (`None`: never).
+    pub load_warn_after: Option<Duration>,
 }
 
 /// The external systems the engine drives.
@@ -85,9 +87,15 @@ pub async fn run(
         tiltfile: opts.tiltfile.clone(),
         args: opts.args.clone(),
         subcommand: opts.subcommand.clone(),
+        control: LoadControl::default(),
     };
     let mut c = Controllers {
-        tiltfile: TiltfileController::new(deps.load, load_opts),
+        tiltfile: TiltfileController::new(
+            deps.load,
+            load_opts,
+            opts.load_warn_after,
+            opts.stop_grace,
+        ),
         watch: WatchController::new(watcher),
         local: LocalController::new(deps.spawner, opts.stop_grace),
         deploy: DeployController::new(deps.backends),

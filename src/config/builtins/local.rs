@@ -7,10 +7,13 @@
 //! what it wrote.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::bail;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use starlark::environment::GlobalsBuilder;
 use starlark::eval::Evaluator;
 use starlark::starlark_module;
@@ -21,6 +24,7 @@ use super::args::{cmd, str_dict};
 use super::blob::{Blob, text_of};
 use super::os::shell_quote;
 use crate::config::collect::{Collector, current_dir, resolve};
+use crate::config::control::{Cancelled, LoadControl};
 use crate::model::Cmd;
 
 /// How many trailing lines of output a failure message shows.
@@ -49,6 +53,7 @@ struct Run<'a> {
     env: std::collections::BTreeMap<String, String>,
     overrides: std::collections::BTreeMap<String, Option<String>>,
     stdin: Option<String>,
+    control: &'a LoadControl,
 }
 
 struct Finished {
@@ -88,6 +93,12 @@ fn run(r: Run) -> anyhow::Result<Finished> {
         };
     }
     command.envs(&r.env);
+    // Its own process group: cancelling the load signals the command and everything
+    // it started, and a Ctrl-C meant for stilt does not reach it behind stilt's back.
+    command.process_group(0);
+    if r.control.is_cancelled() {
+        return Err(Cancelled.into());
+    }
     command
         .stdin(if r.stdin.is_some() {
             Stdio::piped()
@@ -108,6 +119,17 @@ fn run(r: Run) -> anyhow::Result<Finished> {
         }
         _ => anyhow::anyhow!("local({shown:?}): cannot start: {e}"),
     })?;
+    // The child leads its group, so its pid is the group id. Pids fit in an i32.
+    let pgid = Pid::from_raw(child.id() as i32);
+    // Deregisters the group when the command is done, whichever way this returns.
+    let _registered = match r.control.child_started(pgid, &shown) {
+        Ok(guard) => guard,
+        Err(cancelled) => {
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.wait();
+            return Err(cancelled.into());
+        }
+    };
     // Write stdin from a thread so a child that fills its stdout pipe cannot deadlock us.
     let writer = match (r.stdin, child.stdin.take()) {
         (Some(input), Some(mut pipe)) => Some(std::thread::spawn(move || {
@@ -184,6 +206,7 @@ fn local_module(b: &mut GlobalsBuilder) {
             env: str_dict(Some(env), "local(env=)")?,
             overrides: c.env_overrides.borrow().clone(),
             stdin,
+            control: &c.control,
         })?;
         if !quiet {
             let mut output = c.output.borrow_mut();
