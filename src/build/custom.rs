@@ -88,7 +88,7 @@ pub async fn run(
         .map_err(|source| spawn_error(image, program, source))?;
     let (status, output) = wait_streaming(child, log).await;
     let exit = status
-        .map(exit_of)
+        .map(Exit::from_status)
         .map_err(|source| spawn_error(image, program, source))?;
     if exit.success() {
         return Ok(());
@@ -189,13 +189,4 @@ async fn pump(
         true
     })
     .await;
-}
-
-fn exit_of(status: std::process::ExitStatus) -> Exit {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => Exit::Code(c),
-        (None, Some(s)) => Exit::Signal(s),
-        (None, None) => Exit::Code(-1),
-    }
 }

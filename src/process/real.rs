@@ -78,15 +78,6 @@ impl RealChild {
     }
 }
 
-fn exit_of(status: std::process::ExitStatus) -> Exit {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => Exit::Code(c),
-        (None, Some(s)) => Exit::Signal(s),
-        (None, None) => Exit::Code(-1),
-    }
-}
-
 impl Child for RealChild {
     fn pid(&self) -> Option<u32> {
         self.pid
@@ -103,7 +94,7 @@ impl Child for RealChild {
                     source,
                 })?;
             self.reaped = true;
-            Ok(exit_of(status))
+            Ok(Exit::from_status(status))
         })
     }
 
@@ -111,11 +102,11 @@ impl Child for RealChild {
         Box::pin(async move {
             self.signal_group(Signal::SIGTERM);
             let exit = match tokio::time::timeout(grace, self.child.wait()).await {
-                Ok(Ok(status)) => exit_of(status),
+                Ok(Ok(status)) => Exit::from_status(status),
                 _ => {
                     self.signal_group(Signal::SIGKILL);
                     match self.child.wait().await {
-                        Ok(status) => exit_of(status),
+                        Ok(status) => Exit::from_status(status),
                         Err(_) => Exit::Signal(9),
                     }
                 }

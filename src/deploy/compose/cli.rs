@@ -19,7 +19,7 @@ use super::{ComposeDeployer, ComposeError};
 use crate::model::ComposeProject;
 use crate::process::group::GroupGuard;
 use crate::process::lines::for_each_line;
-use crate::process::{LineSink, Stream};
+use crate::process::{Exit, LineSink, Stream};
 
 /// How many of the tool's last output lines a failure carries.
 const TAIL_LINES: usize = 20;
@@ -148,7 +148,7 @@ async fn run(
         command,
         project: project.name.clone(),
         service: service.map(str::to_owned),
-        exit: exit_text(status),
+        exit: Exit::from_status(status).to_string(),
         output,
     })
 }
@@ -208,15 +208,6 @@ async fn pump(
         true
     })
     .await;
-}
-
-fn exit_text(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => format!("exit code {c}"),
-        (None, Some(s)) => format!("killed by signal {s}"),
-        (None, None) => "unknown exit".to_owned(),
-    }
 }
 
 #[cfg(test)]
