@@ -10,9 +10,7 @@ use tokio::sync::mpsc;
 
 use super::{BoxFuture, Child, Exit, OutputLine, ProcSpec, ProcessError, Spawner, Stream};
 
-/// Longest line kept from a process; longer lines are cut so one runaway line
-/// cannot exhaust memory.
-
+/// Spawns real processes, each leading its own process group.
 #[derive(Debug, Default, Clone)]
 pub struct RealSpawner;
 
