@@ -22,10 +22,9 @@ use starlark::values::{Value, ValueLike};
 
 use self::config_cmd::{ConfigCmd, Source, default_project_name};
 use self::services::ServiceInfo;
-use super::args::str_or_list;
+use super::args::{str_or_list, trigger_mode_of};
 use super::blob::Blob;
-use super::local_resource::links_arg;
-use super::settings::trigger_mode_of;
+use super::values::links_arg;
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
 use crate::model::{ComposeProject, Link, ResourceName, TriggerMode};
 
