@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::builtins::compose::assemble::{Declarations, assemble};
+use super::assemble::{Declarations, assemble};
 use super::collect::{Collector, normalize};
 use super::error::ConfigError;
 use super::loader::eval_file;

@@ -4,9 +4,8 @@
 //! `local()`), so interpolation, merging and validation are compose's own and a bad
 //! file fails at the call with the tool's message. `dc_resource` only records its
 //! options: as in Tilt it may come before or after the `docker_compose` that declares
-//! its service, so both meet in [`assemble`] once evaluation is over.
+//! its service, so both meet in `config::assemble` once evaluation is over.
 
-pub mod assemble;
 pub mod config_cmd;
 pub mod services;
 
