@@ -9,6 +9,7 @@ pub mod context;
 pub mod custom;
 pub mod docker;
 pub mod dockerignore;
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod inputs;
 pub mod tag;

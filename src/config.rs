@@ -10,6 +10,7 @@
 // traits; no hand-written unsafe code lives in this module.
 #![allow(unsafe_code)]
 
+mod assemble;
 pub mod builtins;
 pub mod collect;
 pub mod control;

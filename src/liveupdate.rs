@@ -9,11 +9,13 @@
 pub mod apply;
 pub mod archive;
 pub mod docker;
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod plan;
 
 pub use apply::{ApplyError, ApplyReport, apply};
 pub use docker::DockerUpdater;
+#[cfg(any(test, feature = "testing"))]
 pub use fake::{FakeOp, FakeUpdater, UpdaterCall};
 pub use plan::{Change, FallBack, FallBackReason, Plan, UpdatePlan, plan, plan_initial_sync};
 

@@ -1,11 +1,12 @@
 //! Local processes: spawned in their own process group, stopped with TERM then KILL.
 //!
 //! The engine only sees the [`Spawner`] and [`Child`] traits, so engine tests run on
-//! the scripted [`fake::FakeSpawner`] while integration tests use [`real::RealSpawner`].
+//! the scripted `fake::FakeSpawner` while integration tests use [`real::RealSpawner`].
 //! A whole process group is signalled, never just the leader, so `sh -c "a | b"` or a
 //! server that forks workers leaves nothing behind; dropping a [`real`] child that is
 //! still running kills its group, so even an early return cannot leak processes.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod group;
 pub mod lines;
@@ -62,7 +63,7 @@ pub enum ProcessError {
     },
 }
 
-/// Starts processes. Implementations: [`real::RealSpawner`], [`fake::FakeSpawner`].
+/// Starts processes. Implementations: [`real::RealSpawner`], `fake::FakeSpawner` (tests).
 pub trait Spawner: Send + Sync + 'static {
     /// Starts `spec`; its output lines go to `out` until it exits.
     fn spawn(

@@ -12,6 +12,7 @@ pub mod input;
 pub mod log_pane;
 pub mod logstore;
 pub mod resource_list;
+pub mod rows;
 pub mod run;
 pub mod status_bar;
 pub mod terminal;
@@ -32,7 +33,7 @@ const FOCUSED_LIST: u16 = 4;
 /// Draws the whole screen: header, resource list, log pane, footer (and help on top).
 pub fn draw(f: &mut Frame, app: &App, snap: &Snapshot) {
     let area = f.area();
-    let rows = resource_list::rows(snap).len() as u16;
+    let rows = rows::rows(snap).len() as u16;
     // Column heading + rows + detail line; at most half the screen (less with focused logs).
     let wanted = rows.max(1) + 2;
     let list = match app.mode {

@@ -28,6 +28,7 @@
 
 pub mod debounce;
 mod error;
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod ignore;
 mod notify_backend;

@@ -5,14 +5,10 @@
 //! the build future is dropped (a superseded or cancelled build), so a `sh -c` that
 //! started `docker build` leaves no orphans; see `process/real.rs` for the same rule.
 
-use std::collections::VecDeque;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-
-use tokio::io::AsyncRead;
 
 use crate::process::group::GroupGuard;
-use crate::process::lines::for_each_line;
+use crate::process::lines::{Tail, pump};
 
 use super::BuildError;
 use super::docker::{DockerBuilder, split_ref};
@@ -88,7 +84,7 @@ pub async fn run(
         .map_err(|source| spawn_error(image, program, source))?;
     let (status, output) = wait_streaming(child, log).await;
     let exit = status
-        .map(exit_of)
+        .map(Exit::from_status)
         .map_err(|source| spawn_error(image, program, source))?;
     if exit.success() {
         return Ok(());
@@ -135,21 +131,17 @@ async fn wait_streaming(
     log: &LineSink,
 ) -> (std::io::Result<std::process::ExitStatus>, String) {
     let guard = GroupGuard::new(child.id());
-    let tail = Arc::new(Mutex::new(VecDeque::new()));
-    let out = (child.stdout.take()).map(|o| pump(o, Stream::Stdout, log.clone(), tail.clone()));
-    let err = (child.stderr.take()).map(|e| pump(e, Stream::Stderr, log.clone(), tail.clone()));
+    let tail = Tail::new(TAIL);
+    let out = pump(child.stdout.take(), Stream::Stdout, log, &tail);
+    let err = pump(child.stderr.take(), Stream::Stderr, log, &tail);
     let waited = async {
         let status = child.wait().await;
         // Stragglers that still hold the pipes open would keep the pumps alive.
         guard.kill();
         status
     };
-    let (status, _, _) = tokio::join!(waited, opt(out), opt(err));
-    let output = tail
-        .lock()
-        .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
-        .unwrap_or_default();
-    (status, output)
+    let (status, (), ()) = tokio::join!(waited, out, err);
+    (status, tail.lines().join("\n"))
 }
 
 fn spawn_error(image: &str, program: &str, source: std::io::Error) -> BuildError {
@@ -163,39 +155,5 @@ fn spawn_error(image: &str, program: &str, source: std::io::Error) -> BuildError
             program: program.to_owned(),
             source,
         },
-    }
-}
-
-async fn opt(f: Option<impl std::future::Future<Output = ()>>) {
-    if let Some(f) = f {
-        f.await;
-    }
-}
-
-async fn pump(
-    r: impl AsyncRead + Unpin,
-    stream: Stream,
-    log: LineSink,
-    tail: Arc<Mutex<VecDeque<String>>>,
-) {
-    for_each_line(r, |line| {
-        if let Ok(mut t) = tail.lock() {
-            if t.len() == TAIL {
-                t.pop_front();
-            }
-            t.push_back(line.clone());
-        }
-        log(stream, line);
-        true
-    })
-    .await;
-}
-
-fn exit_of(status: std::process::ExitStatus) -> Exit {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => Exit::Code(c),
-        (None, Some(s)) => Exit::Signal(s),
-        (None, None) => Exit::Code(-1),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::builtins::compose::assemble::{Declarations, assemble};
+use super::assemble::{Declarations, assemble};
 use super::collect::{Collector, normalize};
 use super::control::LoadControl;
 use super::error::ConfigError;

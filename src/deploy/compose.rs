@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod deploy_model;
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod runtime;
 pub mod target;

@@ -206,7 +206,7 @@ impl DeployController {
             if let Some(((old_id, _), old)) = self.followers.remove(r.name()) {
                 old.abort();
                 if old_id == s.id {
-                    since = unix_now();
+                    since = crate::clock::unix_now().unwrap_or(0);
                 }
             }
             let task = tasks.spawn(follow_logs(
@@ -267,12 +267,6 @@ async fn observe(target: &dyn DeployTarget, r: &Resource, tx: &mpsc::UnboundedSe
         },
     };
     let _ = tx.send(action);
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 async fn follow_logs(

@@ -19,6 +19,18 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// How a process that `std::process` reaped ended: its code, else the signal that
+    /// killed it. A status with neither (not possible for a reaped child on Unix) reads
+    /// as code -1, so it is never mistaken for success.
+    pub fn from_status(status: std::process::ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(c), _) => Exit::Code(c),
+            (None, Some(s)) => Exit::Signal(s),
+            (None, None) => Exit::Code(-1),
+        }
+    }
+
     pub fn success(self) -> bool {
         self == Exit::Code(0)
     }
@@ -30,5 +42,24 @@ impl std::fmt::Display for Exit {
             Exit::Code(c) => write!(f, "exit code {c}"),
             Exit::Signal(s) => write!(f, "killed by signal {s}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    use super::Exit;
+
+    #[test]
+    fn a_status_reads_as_its_code_or_the_signal_that_killed_it() {
+        // Raw wait(2) statuses: the code in the second byte, a signal in the low bits.
+        assert_eq!(
+            Exit::from_status(ExitStatus::from_raw(3 << 8)),
+            Exit::Code(3)
+        );
+        assert_eq!(Exit::from_status(ExitStatus::from_raw(9)), Exit::Signal(9));
+        assert!(Exit::from_status(ExitStatus::from_raw(0)).success());
     }
 }

@@ -10,9 +10,7 @@ use tokio::sync::mpsc;
 
 use super::{BoxFuture, Child, Exit, OutputLine, ProcSpec, ProcessError, Spawner, Stream};
 
-/// Longest line kept from a process; longer lines are cut so one runaway line
-/// cannot exhaust memory.
-
+/// Spawns real processes, each leading its own process group.
 #[derive(Debug, Default, Clone)]
 pub struct RealSpawner;
 
@@ -78,15 +76,6 @@ impl RealChild {
     }
 }
 
-fn exit_of(status: std::process::ExitStatus) -> Exit {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => Exit::Code(c),
-        (None, Some(s)) => Exit::Signal(s),
-        (None, None) => Exit::Code(-1),
-    }
-}
-
 impl Child for RealChild {
     fn pid(&self) -> Option<u32> {
         self.pid
@@ -103,7 +92,7 @@ impl Child for RealChild {
                     source,
                 })?;
             self.reaped = true;
-            Ok(exit_of(status))
+            Ok(Exit::from_status(status))
         })
     }
 
@@ -111,11 +100,11 @@ impl Child for RealChild {
         Box::pin(async move {
             self.signal_group(Signal::SIGTERM);
             let exit = match tokio::time::timeout(grace, self.child.wait()).await {
-                Ok(Ok(status)) => exit_of(status),
+                Ok(Ok(status)) => Exit::from_status(status),
                 _ => {
                     self.signal_group(Signal::SIGKILL);
                     match self.child.wait().await {
-                        Ok(status) => exit_of(status),
+                        Ok(status) => Exit::from_status(status),
                         Err(_) => Exit::Signal(9),
                     }
                 }

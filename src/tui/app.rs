@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::input::{Intent, Mode};
 use super::logstore::{LogFilter, LogStore, Sources};
-use super::resource_list;
+use super::rows::resource_rows;
 use crate::model::{ResourceName, TriggerMode};
 use crate::store::Intent as EngineIntent;
 use crate::store::view::{LogEntry, ResourceView, Snapshot};
@@ -58,7 +58,7 @@ impl App {
 
     /// The resource under the cursor.
     pub fn selected<'s>(&self, snap: &'s Snapshot) -> Option<&'s ResourceView> {
-        let rows = resource_list::resource_rows(snap);
+        let rows = resource_rows(snap);
         let i = rows.get(self.selected.min(rows.len().saturating_sub(1)))?;
         snap.resources.get(*i)
     }
@@ -171,7 +171,7 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize, snap: &Snapshot) {
-        let n = resource_list::resource_rows(snap).len();
+        let n = resource_rows(snap).len();
         if n == 0 {
             self.selected = 0;
             return;

@@ -60,7 +60,6 @@ impl FileWatch for FakeWatch {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::time::Duration;

@@ -1,8 +1,6 @@
 //! `NotifyWatch` against real inotify in a temp dir. Waits are generous (seconds)
 //! and only bound how long a failure takes; nothing asserts on speed.
 
-#![allow(clippy::unwrap_used)]
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -8,7 +8,12 @@ use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{Value, ValueLike};
 
-use crate::model::Cmd;
+use crate::config::collect::Collector;
+use crate::model::{Cmd, TriggerMode};
+
+/// What `TRIGGER_MODE_AUTO` and `TRIGGER_MODE_MANUAL` stand for (Tilt's values).
+pub const TRIGGER_AUTO: i32 = 1;
+pub const TRIGGER_MANUAL: i32 = 2;
 
 /// A string, or a list/tuple of strings; `None` gives an empty list.
 pub fn str_or_list(v: Option<Value>, what: &str) -> anyhow::Result<Vec<String>> {
@@ -81,6 +86,18 @@ pub fn str_dict(v: Option<Value>, what: &str) -> anyhow::Result<BTreeMap<String,
             Ok((k.to_owned(), val))
         })
         .collect()
+}
+
+/// A resource's `trigger_mode=`: `None` takes the global `trigger_mode()` default.
+pub fn trigger_mode_of(v: Value, c: &Collector) -> anyhow::Result<TriggerMode> {
+    if v.is_none() {
+        return Ok(c.default_trigger_mode.get());
+    }
+    match v.unpack_i32() {
+        Some(TRIGGER_AUTO) => Ok(TriggerMode::Auto),
+        Some(TRIGGER_MANUAL) => Ok(TriggerMode::Manual),
+        _ => bail!("trigger_mode must be TRIGGER_MODE_AUTO or TRIGGER_MODE_MANUAL, got {v}"),
+    }
 }
 
 /// Parses a Go-style duration ("30m", "1h30m", "90s", "500ms") as used by `ci_settings`.

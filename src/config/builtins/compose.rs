@@ -4,9 +4,8 @@
 //! `local()`), so interpolation, merging and validation are compose's own and a bad
 //! file fails at the call with the tool's message. `dc_resource` only records its
 //! options: as in Tilt it may come before or after the `docker_compose` that declares
-//! its service, so both meet in [`assemble`] once evaluation is over.
+//! its service, so both meet in `config::assemble` once evaluation is over.
 
-pub mod assemble;
 pub mod config_cmd;
 pub mod services;
 
@@ -22,10 +21,9 @@ use starlark::values::{Value, ValueLike};
 
 use self::config_cmd::{ConfigCmd, Source, default_project_name};
 use self::services::ServiceInfo;
-use super::args::str_or_list;
+use super::args::{str_or_list, trigger_mode_of};
 use super::blob::Blob;
-use super::local_resource::links_arg;
-use super::settings::trigger_mode_of;
+use super::values::links_arg;
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
 use crate::model::{ComposeProject, Link, ResourceName, TriggerMode};
 

@@ -5,14 +5,12 @@ use starlark::environment::GlobalsBuilder;
 use starlark::eval::Evaluator;
 use starlark::starlark_module;
 use starlark::values::Value;
-use starlark::values::list::ListRef;
 use starlark::values::none::NoneType;
 
-use super::args::{cmd, str_dict, str_or_list};
-use super::settings::trigger_mode_of;
-use super::values::{LinkValue, ProbeValue};
+use super::args::{cmd, str_dict, str_or_list, trigger_mode_of};
+use super::values::{ProbeValue, links_arg};
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
-use crate::model::{Link, LocalSpec, Resource, ResourceKind};
+use crate::model::{LocalSpec, Resource, ResourceKind};
 
 #[starlark_module]
 fn local_resource_module(b: &mut GlobalsBuilder) {
@@ -110,29 +108,6 @@ fn probe_arg(v: Value) -> anyhow::Result<Option<crate::model::Probe>> {
     }
     let p = super::args::downcast::<ProbeValue>(v, "readiness_probe", "a probe(...)")?;
     Ok(Some(p.probe.clone()))
-}
-
-/// `links` may be a url string, a `link(...)`, or a list of either.
-pub(super) fn links_arg(v: Value) -> anyhow::Result<Vec<Link>> {
-    if v.is_none() {
-        return Ok(Vec::new());
-    }
-    let items: Vec<Value> = match ListRef::from_value(v) {
-        Some(l) => l.content().to_vec(),
-        None => vec![v],
-    };
-    items.into_iter().map(one_link).collect()
-}
-
-fn one_link(v: Value) -> anyhow::Result<Link> {
-    if let Some(url) = v.unpack_str() {
-        return Ok(Link {
-            url: url.to_owned(),
-            name: None,
-        });
-    }
-    let l = super::args::downcast::<LinkValue>(v, "links", "a url string or link(...)")?;
-    Ok(l.link.clone())
 }
 
 pub fn register(b: &mut GlobalsBuilder) {

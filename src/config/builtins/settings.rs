@@ -7,24 +7,8 @@ use starlark::starlark_module;
 use starlark::values::Value;
 use starlark::values::none::{NoneOr, NoneType};
 
-use super::args::{go_duration, str_or_list};
+use super::args::{TRIGGER_AUTO, TRIGGER_MANUAL, go_duration, str_or_list, trigger_mode_of};
 use crate::config::collect::Collector;
-use crate::model::TriggerMode;
-
-const AUTO: i32 = 1;
-const MANUAL: i32 = 2;
-
-/// A resource's `trigger_mode=`: `None` takes the global `trigger_mode()` default.
-pub fn trigger_mode_of(v: Value, c: &Collector) -> anyhow::Result<TriggerMode> {
-    if v.is_none() {
-        return Ok(c.default_trigger_mode.get());
-    }
-    match v.unpack_i32() {
-        Some(AUTO) => Ok(TriggerMode::Auto),
-        Some(MANUAL) => Ok(TriggerMode::Manual),
-        _ => bail!("trigger_mode must be TRIGGER_MODE_AUTO or TRIGGER_MODE_MANUAL, got {v}"),
-    }
-}
 
 fn duration_setting(
     v: NoneOr<&str>,
@@ -42,8 +26,8 @@ fn duration_setting(
 
 #[starlark_module]
 fn settings_module(b: &mut GlobalsBuilder) {
-    const TRIGGER_MODE_AUTO: i32 = AUTO;
-    const TRIGGER_MODE_MANUAL: i32 = MANUAL;
+    const TRIGGER_MODE_AUTO: i32 = TRIGGER_AUTO;
+    const TRIGGER_MODE_MANUAL: i32 = TRIGGER_MANUAL;
 
     fn trigger_mode<'v>(
         #[starlark(require = pos)] mode: Value<'v>,

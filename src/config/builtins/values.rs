@@ -9,10 +9,11 @@ use starlark::environment::GlobalsBuilder;
 use starlark::starlark_module;
 use starlark::starlark_simple_value;
 use starlark::values::float::UnpackFloat;
+use starlark::values::list::ListRef;
 use starlark::values::none::NoneOr;
 use starlark::values::{NoSerialize, ProvidesStaticType, StarlarkValue, Value, starlark_value};
 
-use super::args::list_of_str;
+use super::args::{downcast, list_of_str};
 use crate::model::{Link, Probe, ProbeAction};
 
 #[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
@@ -86,11 +87,34 @@ fn action_of<'v>(v: NoneOr<Value<'v>>, what: &str) -> anyhow::Result<Option<Prob
     match v.into_option() {
         None => Ok(None),
         Some(v) => Ok(Some(
-            super::args::downcast::<ProbeActionValue>(v, what, &format!("{what}(...)"))?
+            downcast::<ProbeActionValue>(v, what, &format!("{what}(...)"))?
                 .action
                 .clone(),
         )),
     }
+}
+
+/// `links` may be a url string, a `link(...)`, or a list of either.
+pub fn links_arg(v: Value) -> anyhow::Result<Vec<Link>> {
+    if v.is_none() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<Value> = match ListRef::from_value(v) {
+        Some(l) => l.content().to_vec(),
+        None => vec![v],
+    };
+    items.into_iter().map(one_link).collect()
+}
+
+fn one_link(v: Value) -> anyhow::Result<Link> {
+    if let Some(url) = v.unpack_str() {
+        return Ok(Link {
+            url: url.to_owned(),
+            name: None,
+        });
+    }
+    let l = downcast::<LinkValue>(v, "links", "a url string or link(...)")?;
+    Ok(l.link.clone())
 }
 
 #[starlark_module]

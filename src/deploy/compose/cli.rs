@@ -6,20 +6,19 @@
 //! which is killed if the future is dropped (a cancelled deploy leaves no compose
 //! process, nor the `docker` plugin child `docker compose` starts).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::deploy_model::for_deploy;
 use super::tool::ComposeTool;
 use super::{ComposeDeployer, ComposeError};
 use crate::model::ComposeProject;
 use crate::process::group::GroupGuard;
-use crate::process::lines::for_each_line;
-use crate::process::{LineSink, Stream};
+use crate::process::lines::{Tail, pump};
+use crate::process::{Exit, LineSink, Stream};
 
 /// How many of the tool's last output lines a failure carries.
 const TAIL_LINES: usize = 20;
@@ -121,7 +120,7 @@ async fn run(
     let input = serde_json::to_vec(model).map_err(|e| io_err(e.into()))?;
     let mut child = spawn(project, &argv, &command)?;
     let mut group = GroupGuard::new(child.id());
-    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let tail = Tail::new(TAIL_LINES);
     let stdin = child.stdin.take();
     let feed = async move {
         if let Some(mut stdin) = stdin {
@@ -139,16 +138,12 @@ async fn run(
     if status.success() {
         return Ok(());
     }
-    let output = tail
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .drain(..)
-        .collect();
+    let output = tail.lines();
     Err(ComposeError::Failed {
         command,
         project: project.name.clone(),
         service: service.map(str::to_owned),
-        exit: exit_text(status),
+        exit: Exit::from_status(status).to_string(),
         output,
     })
 }
@@ -186,37 +181,6 @@ fn spawn(
             }
         }
     })
-}
-
-/// Sends each line of `r` to `log` and keeps the last [`TAIL_LINES`] in `tail`.
-async fn pump(
-    r: Option<impl AsyncRead + Unpin>,
-    stream: Stream,
-    log: &LineSink,
-    tail: &Mutex<VecDeque<String>>,
-) {
-    let Some(r) = r else { return };
-    for_each_line(r, |line| {
-        {
-            let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line.clone());
-        }
-        log(stream, line);
-        true
-    })
-    .await;
-}
-
-fn exit_text(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => format!("exit code {c}"),
-        (None, Some(s)) => format!("killed by signal {s}"),
-        (None, None) => "unknown exit".to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -23,8 +23,10 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::{ContainerEvent, ContainerRuntime, RuntimeError};
+use crate::clock::unix_now;
 use crate::model::{ContainerState, ContainerStatus, Health};
 use crate::process::Stream;
+use crate::process::lines::MAX_LINE;
 
 const PROJECT_LABEL: &str = "com.docker.compose.project";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
@@ -32,8 +34,6 @@ const ONEOFF_LABEL: &str = "com.docker.compose.oneoff";
 /// First and longest wait before reconnecting to the event stream.
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
-/// Longest log line kept; the rest of a longer line is dropped.
-const MAX_LINE: usize = 64 * 1024;
 
 /// The Docker Engine, seen through compose's labels.
 #[derive(Debug, Clone)]
@@ -252,11 +252,6 @@ impl Events {
         }
         self.docker.events(Some(options.build())).boxed()
     }
-}
-
-fn unix_now() -> Option<i64> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    now.ok().and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 fn to_event(msg: EventMessage) -> Option<ContainerEvent> {

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use notify::event::Flag;
 use std::time::Duration;

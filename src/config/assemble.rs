@@ -1,5 +1,8 @@
-//! After evaluation: compose services + `dc_resource` options + declared images ->
-//! resources and the project's image list.
+//! After evaluation: local resources + compose services + `dc_resource` options +
+//! declared images -> every resource and the project's image list.
+//!
+//! It lives beside `load` rather than in the compose builtins because it assembles
+//! every resource kind, not only compose's.
 //!
 //! Done once at the end because `dc_resource` may precede its `docker_compose` and a
 //! `docker_build` may follow it (Tilt allows both). Compose resources take the place
@@ -8,8 +11,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::services::ServiceInfo;
-use super::{ComposeDecl, DcResourceOpts};
+use crate::config::builtins::compose::services::{BuildSection, ServiceInfo};
+use crate::config::builtins::compose::{ComposeDecl, DcResourceOpts};
 use crate::config::builtins::image_ref::{same_image, without_tag};
 use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
@@ -238,7 +241,7 @@ impl Images {
     }
 }
 
-fn generated_image(image_ref: String, b: &super::services::BuildSection) -> ImageSpec {
+fn generated_image(image_ref: String, b: &BuildSection) -> ImageSpec {
     let mut spec = ImageSpec::docker(&image_ref, &b.context);
     if let ImageBuild::Docker(d) = &mut spec.build {
         d.dockerfile = Dockerfile::Path(b.dockerfile.clone());
