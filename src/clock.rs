@@ -7,3 +7,10 @@ pub fn unix_now() -> Option<i64> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     now.ok().and_then(|d| i64::try_from(d.as_secs()).ok())
 }
+
+/// The engine's "now" for the times it records (`at` fields, run durations, ci
+/// deadlines): tokio's clock, as a std `Instant`. Engine tests run on tokio's paused
+/// clock, which this follows, so a timeout of minutes passes in no real time.
+pub fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}

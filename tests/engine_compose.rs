@@ -175,7 +175,7 @@ fn running(id: &str, health: Option<Health>) -> ContainerStatus {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ci_builds_the_image_deploys_it_under_its_content_tag_and_succeeds() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &[]);
@@ -200,7 +200,7 @@ async fn ci_builds_the_image_deploys_it_under_its_content_tag_and_succeeds() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_build_failure_fails_ci_naming_the_resource_and_never_deploys() {
     let fx = Fixture::new();
     fx.builder
@@ -218,7 +218,7 @@ async fn a_build_failure_fails_ci_naming_the_resource_and_never_deploys() {
     assert!(fx.ups().is_empty(), "no deploy after a failed build");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_dependency_with_a_healthcheck_holds_its_dependents_until_healthy() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &["db"]);
@@ -264,7 +264,7 @@ async fn a_dependency_with_a_healthcheck_holds_its_dependents_until_healthy() {
     assert_eq!(fx.ups(), vec!["db".to_owned(), "web".to_owned()]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_container_that_exits_with_an_error_fails_ci_with_its_exit_code() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &["web"]);
@@ -289,7 +289,7 @@ async fn a_container_that_exits_with_an_error_fails_ci_with_its_exit_code() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_container_whose_health_stays_starting_is_not_ready_and_ci_times_out() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &["web"]);
@@ -302,7 +302,7 @@ async fn a_container_whose_health_stays_starting_is_not_ready_and_ci_times_out()
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unhealthy_container_fails_ci_saying_its_healthcheck_fails() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &["web"]);
@@ -325,7 +325,7 @@ async fn an_unhealthy_container_fails_ci_saying_its_healthcheck_fails() {
     assert!(out.contains("web failed: container is unhealthy"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn without_docker_a_compose_resource_fails_with_the_connection_error() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &[]);
@@ -359,7 +359,7 @@ async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn disabling_a_compose_resource_removes_its_container_and_enabling_redeploys_it() {
     use stilt::store::Intent;
     let fx = Fixture::new();

@@ -149,7 +149,7 @@ impl View for Watcher {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ci_exits_0_when_every_resource_is_ok() {
     let f = Fixture::new().exits("make", 0, &["compiled"]);
     let p = project([local("build").cmd("make"), local("lint").cmd("lint")]);
@@ -164,7 +164,7 @@ async fn ci_exits_0_when_every_resource_is_ok() {
     assert_eq!(f.events(), [spawned("make"), spawned("lint")]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ci_exits_1_naming_the_failed_cmd() {
     let f = Fixture::new().exits("make", 2, &["error: nope"]);
     let (code, out) = f.ci(Ok(project([local("build").cmd("make")]))).await;
@@ -176,7 +176,7 @@ async fn ci_exits_1_naming_the_failed_cmd() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ci_exits_1_when_the_tiltfile_fails_to_load() {
     let f = Fixture::new();
     let (code, out) = f
@@ -190,7 +190,7 @@ async fn ci_exits_1_when_the_tiltfile_fails_to_load() {
     assert_eq!(f.events(), []);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_missing_command_fails_the_resource_with_command_not_found() {
     let f = Fixture::new().not_found("protoc --go_out=.");
     let (code, out) = f
@@ -203,7 +203,7 @@ async fn a_missing_command_fails_the_resource_with_command_not_found() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_missing_serve_cmd_fails_the_resource() {
     let f = Fixture::new().not_found("api-server");
     let (code, out) = f.ci(Ok(project([local("api").serve("api-server")]))).await;
@@ -214,7 +214,7 @@ async fn a_missing_serve_cmd_fails_the_resource() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn serve_cmd_starts_after_its_cmd_succeeded_and_stops_at_shutdown() {
     let f = Fixture::new().serves("run-api");
     let (code, out) = f
@@ -229,7 +229,7 @@ async fn serve_cmd_starts_after_its_cmd_succeeded_and_stops_at_shutdown() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn serve_cmd_never_starts_when_its_cmd_fails() {
     let f = Fixture::new().exits("build-api", 1, &[]).serves("run-api");
     let (code, out) = f
@@ -241,7 +241,7 @@ async fn serve_cmd_never_starts_when_its_cmd_fails() {
     assert_eq!(f.events(), [spawned("build-api")]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_dependent_is_spawned_only_after_its_dependency_is_ready() {
     let f = Fixture::new().serves("postgres");
     let p = project([
@@ -256,7 +256,7 @@ async fn a_dependent_is_spawned_only_after_its_dependency_is_ready() {
     assert_eq!(f.events().last(), Some(&stopped("postgres")));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ci_times_out_and_stops_a_cmd_that_never_ends() {
     let f = Fixture::new().serves("sleep-forever");
     let p = project([
@@ -279,7 +279,7 @@ async fn ci_times_out_and_stops_a_cmd_that_never_ends() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn shutdown_stops_running_servers_and_commands() {
     let f = Fixture::new().serves("run-api").serves("watch-css");
     let p = project([
@@ -333,6 +333,8 @@ fn hanging_load(saw_cancel: Arc<AtomicBool>) -> LoadFn {
     })
 }
 
+// Real time: a blocking load holds tokio's paused clock still (auto-advance waits for
+// blocking tasks), and this load blocks until it is cancelled.
 #[tokio::test]
 async fn ci_timeout_cancels_a_hanging_load_and_reports_where_it_is() {
     let f = Fixture::new();
@@ -362,6 +364,8 @@ async fn ci_timeout_cancels_a_hanging_load_and_reports_where_it_is() {
     );
 }
 
+// Real time: a blocking load holds tokio's paused clock still (auto-advance waits for
+// blocking tasks), and this load blocks until it is cancelled.
 #[tokio::test]
 async fn up_quit_during_a_hanging_load_cancels_it() {
     let f = Fixture::new();

@@ -103,7 +103,7 @@ impl Fixture {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 // The load closure's signature is `LoadFn`'s, large `Err` and all.
 #[allow(clippy::result_large_err)]
 async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_and_teardown() {
@@ -276,7 +276,7 @@ impl View for Critical {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 #[allow(clippy::result_large_err)]
 async fn the_inotify_limit_is_a_critical_problem_not_just_a_log_line() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,7 +1,6 @@
 //! `stilt ci`: the same engine, headless, with an exit code.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::{CiArgs, STOP_GRACE, interrupted};
 use crate::engine::{Deps, EngineOptions, run};
@@ -25,7 +24,7 @@ pub async fn ci(args: CiArgs) -> i32 {
     };
     // `--timeout 0` means no timeout, as in Tilt.
     let timeout = args.timeout.map(|t| (!t.is_zero()).then_some(t));
-    let mut view = CiView::new(std::io::stdout(), Instant::now(), timeout);
+    let mut view = CiView::new(std::io::stdout(), crate::clock::now(), timeout);
     match run(opts, deps, &mut view, interrupted()).await {
         130 => 1,
         code => code,

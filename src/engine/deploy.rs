@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
@@ -258,7 +257,7 @@ async fn observe(target: &dyn DeployTarget, r: &Resource, tx: &mpsc::UnboundedSe
         Ok(status) => Action::ContainerObserved {
             resource: r.name.clone(),
             status,
-            at: Instant::now(),
+            at: crate::clock::now(),
         },
         Err(e) => Action::Log {
             resource: Some(r.name.clone()),

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::sync::mpsc;
 
@@ -61,7 +60,7 @@ pub async fn run_deploy(
         resource: job.resource.name.clone(),
         run: job.run,
         outcome,
-        at: Instant::now(),
+        at: crate::clock::now(),
     });
 }
 
@@ -165,7 +164,7 @@ impl Worker<'_> {
         self.send(Action::ContainerObserved {
             resource: self.name().clone(),
             status,
-            at: Instant::now(),
+            at: crate::clock::now(),
         });
         let Some(running) = running else {
             return RunOutcome::Succeeded;

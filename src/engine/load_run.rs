@@ -57,7 +57,7 @@ pub async fn load_until(
     let base = base_dir(&job.opts);
     let (load, opts) = (job.load, job.opts);
     let mut handle = tokio::task::spawn_blocking(move || load(&opts));
-    let started = Instant::now();
+    let started = crate::clock::now();
     let mut next_report = job.warn_after.map(|d| started + d);
     tokio::pin!(stop);
     loop {
@@ -71,7 +71,7 @@ pub async fn load_until(
                 return LoadEnd::Abandoned;
             }
             () = sleep_until(next_report) => {
-                report(control.stuck_report(started.elapsed(), &base));
+                report(control.stuck_report(crate::clock::now() - started, &base));
                 next_report = next_report.zip(job.warn_after).map(|(at, every)| at + every);
             }
         }
@@ -134,7 +134,7 @@ pub(super) async fn run_load(
             files_read: l.files_read,
             warnings: l.warnings,
             output: l.output,
-            at: Instant::now(),
+            at: crate::clock::now(),
         },
         LoadEnd::Done(Err(f)) => Action::ConfigFailed {
             error: f.error.to_string(),

@@ -1,7 +1,7 @@
 //! The run worker of a local resource: runs `cmd` once and reports how it ended.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
@@ -57,6 +57,6 @@ pub async fn run_local(
         resource: job.name,
         run: job.run,
         outcome,
-        at: Instant::now(),
+        at: crate::clock::now(),
     });
 }

@@ -106,7 +106,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     let code = loop {
         let decision = c.reconcile(&mut state, &mut tasks);
-        if let Some(code) = view.update(&state, &decision, Instant::now()) {
+        if let Some(code) = view.update(&state, &decision, crate::clock::now()) {
             break code;
         }
         if state.quitting {
@@ -125,7 +125,7 @@ pub async fn run(
                     reduce(&mut state, a);
                 }
             }
-            Some(i) = recv_opt(&mut inbox) => reduce(&mut state, i.into_action(Instant::now())),
+            Some(i) = recv_opt(&mut inbox) => reduce(&mut state, i.into_action(crate::clock::now())),
             _ = &mut shutdown => reduce(&mut state, Action::Quit),
             _ = sleep_until(wake) => {}
         }
@@ -190,7 +190,7 @@ impl Controllers {
                 Action::RunStarted {
                     resource: name.clone(),
                     reason: reason.clone(),
-                    at: Instant::now(),
+                    at: crate::clock::now(),
                 },
             );
             let deployed = state

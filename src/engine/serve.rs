@@ -6,7 +6,7 @@
 //! ignores reports about a process that has since been replaced.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -126,7 +126,7 @@ async fn start(
                 resource: name.clone(),
                 generation,
                 pid: child.pid(),
-                at: Instant::now(),
+                at: crate::clock::now(),
             });
             let probe = probe_spec
                 .map(|p| tokio::spawn(probe::run(name.clone(), generation, p, tx.clone())));

@@ -3,7 +3,6 @@
 //! takes a while); each debounced batch becomes one routed `FilesChanged`.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use super::route::Router;
 use super::tasks::Tasks;
@@ -93,7 +92,7 @@ impl WatchController {
                 Some(Action::FilesChanged {
                     by_resource: routed.by_resource,
                     tiltfile_inputs: routed.tiltfile_inputs,
-                    at: Instant::now(),
+                    at: crate::clock::now(),
                 })
             }
             WatchEvent::Error(e) => Some(Action::Problem(problem(&e))),
