@@ -2,7 +2,7 @@
 //!
 //! The UI runs as its own task and only reads: snapshots of engine state come in
 //! through a `watch` channel (the latest wins) and new log lines through a bounded
-//! channel (see `views::tui`, the engine side). What the user asks for goes back to
+//! channel (see `views::publish`, the engine side). What the user asks for goes back to
 //! the engine as actions on its inbox. Drawing is a pure function of the [`App`] and
 //! the [`Snapshot`], tested on ratatui's `TestBackend`; only `run` and `terminal`
 //! touch the real terminal.
@@ -21,9 +21,10 @@ pub mod theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
+pub use crate::views::publish::Feed;
 pub use app::App;
 pub use input::{Intent, Mode};
-pub use run::{Feed, run};
+pub use run::run;
 
 use crate::store::view::Snapshot;
 

@@ -2,8 +2,9 @@
 //!
 //! `stream` prints prefixed log lines and status changes (`stilt up --stream`, and
 //! `up` without a terminal); `ci` wraps it with the exit rule of `stilt ci`;
-//! `tui` feeds the full-screen UI of `stilt up` (in `crate::tui`).
+//! `publish` takes one snapshot per engine turn and hands it, with the new log
+//! lines, to every subscriber (the full-screen UI of `stilt up`, the web API next).
 
 pub mod ci;
+pub mod publish;
 pub mod stream;
-pub mod tui;

@@ -1,7 +1,7 @@
 //! Keys and mouse events to intents (pure), and what intents do: to the UI's own
 //! state, and as actions sent to the engine.
 
-use std::time::Instant;
+use std::time::SystemTime;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use stilt::model::TriggerMode;
@@ -140,7 +140,7 @@ fn moving_follows_the_grouped_order_and_stops_at_the_ends() {
         res("api", &["backend"]),
         res("db", &["backend"]),
     ]);
-    let mut app = App::new(Instant::now(), false);
+    let mut app = App::new(SystemTime::now(), false);
     assert_eq!(selected_name(&app, &s), "api");
     app.apply(Intent::Up, &s);
     assert_eq!(selected_name(&app, &s), "api");
@@ -156,7 +156,7 @@ fn trigger_enable_and_mode_intents_become_actions_on_the_selected_resource() {
     manual.trigger_mode = TriggerMode::Manual;
     manual.disabled = true;
     let s = snap(vec![res("api", &[]), manual]);
-    let mut app = App::new(Instant::now(), false);
+    let mut app = App::new(SystemTime::now(), false);
     assert!(matches!(
         app.apply(Intent::Trigger, &s),
         Some(EngineIntent::Trigger { resource, .. }) if resource.as_str() == "api"
@@ -189,7 +189,7 @@ fn trigger_enable_and_mode_intents_become_actions_on_the_selected_resource() {
 #[test]
 fn quit_sends_quit_and_marks_the_app_as_stopping() {
     let s = snap(vec![]);
-    let mut app = App::new(Instant::now(), false);
+    let mut app = App::new(SystemTime::now(), false);
     assert!(matches!(
         app.apply(Intent::Quit, &s),
         Some(EngineIntent::Quit)
@@ -200,7 +200,7 @@ fn quit_sends_quit_and_marks_the_app_as_stopping() {
 #[test]
 fn intents_on_an_empty_list_send_nothing() {
     let s = snap(vec![]);
-    let mut app = App::new(Instant::now(), false);
+    let mut app = App::new(SystemTime::now(), false);
     assert!(app.apply(Intent::Trigger, &s).is_none());
     assert!(app.apply(Intent::Down, &s).is_none());
 }
@@ -218,7 +218,7 @@ fn line(seq: u64, text: &str) -> LogEntry {
 #[test]
 fn a_scrolled_up_pane_stays_put_when_lines_arrive_and_g_follows_again() {
     let s = snap(vec![res("api", &[])]);
-    let mut app = App::new(Instant::now(), false);
+    let mut app = App::new(SystemTime::now(), false);
     app.push_logs((1..=20).map(|i| line(i, "x")).collect(), &s);
     app.apply(Intent::ScrollUp(5), &s);
     app.push_logs(vec![line(21, "y"), line(22, "y")], &s);
@@ -232,7 +232,7 @@ fn a_scrolled_up_pane_stays_put_when_lines_arrive_and_g_follows_again() {
 #[test]
 fn escape_in_the_filter_prompt_clears_the_filter() {
     let s = snap(vec![res("api", &[])]);
-    let mut app = App::new(Instant::now(), false);
+    let mut app = App::new(SystemTime::now(), false);
     app.apply(Intent::StartFilter, &s);
     assert_eq!(app.mode, Mode::Filter);
     app.apply(Intent::FilterChar('e'), &s);

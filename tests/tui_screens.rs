@@ -1,7 +1,7 @@
 //! Literal screens of the terminal UI, drawn on ratatui's `TestBackend` from
 //! hand-built snapshots, with colours off (`NO_COLOR`) and the clock injected.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -13,7 +13,7 @@ use stilt::store::view::{LogEntry, ResourceView, RunView, RuntimeStatus, Snapsho
 use stilt::tui::{App, Intent};
 
 /// A resource that ran once, 65 s before "now", for 1.2 s, and is ok.
-fn res(name: &str, t0: Instant) -> ResourceView {
+fn res(name: &str, t0: SystemTime) -> ResourceView {
     ResourceView {
         name: name.into(),
         kind: "local".into(),
@@ -43,7 +43,7 @@ fn log(seq: u64, resource: Option<&str>, stream: Stream, text: &str) -> LogEntry
     }
 }
 
-fn app(t0: Instant) -> App {
+fn app(t0: SystemTime) -> App {
     App::new(t0 + Duration::from_secs(65), false)
 }
 
@@ -55,7 +55,7 @@ fn render(app: &App, snap: &Snapshot, w: u16, h: u16) -> Terminal<TestBackend> {
 
 /// api (backend, serving, link), db (backend, running now), worker (failed, waits on db),
 /// docs (manual, changes waiting), old (disabled).
-fn mixed(t0: Instant) -> Snapshot {
+fn mixed(t0: SystemTime) -> Snapshot {
     let mut api = res("api", t0);
     api.labels = vec!["backend".into()];
     api.runtime = RuntimeStatus::Ok;
@@ -101,7 +101,7 @@ fn mixed_logs(app: &mut App, snap: &Snapshot) {
 
 #[test]
 fn empty_screen_while_the_tiltfile_loads() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let snap = Snapshot {
         tiltfile_loading: true,
         ..Snapshot::default()
@@ -112,7 +112,7 @@ fn empty_screen_while_the_tiltfile_loads() {
 
 #[test]
 fn mixed_states_at_80x24() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let snap = mixed(t0);
     let mut app = app(t0);
     mixed_logs(&mut app, &snap);
@@ -122,7 +122,7 @@ fn mixed_states_at_80x24() {
 
 #[test]
 fn tiltfile_error_shows_in_the_header() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let mut snap = mixed(t0);
     snap.resources.truncate(1);
     snap.tiltfile_error = Some("Tiltfile:3:1: name 'locl_resource' is not defined".into());
@@ -132,7 +132,7 @@ fn tiltfile_error_shows_in_the_header() {
 
 #[test]
 fn a_critical_problem_shows_in_the_header_under_the_counts() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let mut snap = mixed(t0);
     snap.resources.truncate(1);
     snap.critical = vec!["cannot watch /src/big: reached the inotify watch limit".into()];
@@ -153,7 +153,7 @@ fn a_critical_problem_shows_in_the_header_under_the_counts() {
 
 #[test]
 fn narrow_terminal_drops_the_kind_column() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let snap = mixed(t0);
     let mut app = app(t0);
     mixed_logs(&mut app, &snap);
@@ -163,7 +163,7 @@ fn narrow_terminal_drops_the_kind_column() {
 
 #[test]
 fn focused_logs_show_the_selected_resource_filtered() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let snap = mixed(t0);
     let mut app = app(t0);
     mixed_logs(&mut app, &snap);
@@ -177,7 +177,7 @@ fn focused_logs_show_the_selected_resource_filtered() {
 
 #[test]
 fn errors_are_red_when_colour_is_on() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let snap = mixed(t0);
     let mut app = App::new(t0 + Duration::from_secs(65), true);
     mixed_logs(&mut app, &snap);
@@ -299,7 +299,7 @@ const FOCUSED: [&str; 10] = [
 
 #[test]
 fn tiny_terminals_draw_without_panicking() {
-    let t0 = Instant::now();
+    let t0 = SystemTime::now();
     let snap = mixed(t0);
     let mut app = app(t0);
     mixed_logs(&mut app, &snap);

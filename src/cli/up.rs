@@ -13,8 +13,8 @@ use super::{STOP_GRACE, UpArgs, interrupted};
 use crate::engine::{Deps, EngineOptions, View, run};
 use crate::process::real::RealSpawner;
 use crate::tui::terminal::Tui;
+use crate::views::publish::Publisher;
 use crate::views::stream::StreamView;
-use crate::views::tui::TuiView;
 use crate::watch::NotifyWatch;
 
 pub async fn up(args: UpArgs) -> i32 {
@@ -55,7 +55,8 @@ pub async fn up(args: UpArgs) -> i32 {
 
 async fn with_tui(tui: Tui, opts: EngineOptions, mut deps: Deps) -> i32 {
     let (itx, irx) = mpsc::unbounded_channel();
-    let (mut view, feed) = TuiView::new();
+    let mut view = Publisher::new();
+    let feed = view.subscriptions().subscribe();
     let ui = tokio::spawn(crate::tui::run(tui, feed, itx));
     deps.inbox = Some(irx);
     let code = engine(opts, deps, &mut view).await;

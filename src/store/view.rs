@@ -7,7 +7,7 @@
 //! as they expect. A new deploy target reports into `Runtime::Containers`, which
 //! [`runtime_status`] reads, and every UI follows.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::logs::{LogLine, LogSource};
 use super::state::{
@@ -42,7 +42,9 @@ pub enum RuntimeStatus {
 pub struct RunView {
     /// "initial run", "3 files changed: src/app.py, ...".
     pub reason: String,
-    pub started: Instant,
+    /// Wall-clock time, so a snapshot can be serialized (the web API) and compared
+    /// with the clock of whoever reads it.
+    pub started: SystemTime,
     /// `None` while it runs.
     pub took: Option<Duration>,
 }
@@ -131,10 +133,30 @@ impl Snapshot {
     }
 }
 
+/// The moment a snapshot is taken, on both clocks: the state records monotonic
+/// instants, snapshots carry wall-clock times.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub mono: Instant,
+    pub wall: SystemTime,
+}
+
+impl Now {
+    /// The wall-clock time of `at`, an instant the state recorded.
+    pub fn wall_of(&self, at: Instant) -> SystemTime {
+        let ago = self.mono.saturating_duration_since(at);
+        self.wall.checked_sub(ago).unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+}
+
 /// Copies what a UI shows from the state; `hold_of` gives the scheduler's reason a
 /// resource waits (`|n| decision.hold_of(n).map(|h| h.to_string())`), passed as a
 /// function so the store does not depend on the engine.
-pub fn snapshot(state: &EngineState, hold_of: impl Fn(&str) -> Option<String>) -> Snapshot {
+pub fn snapshot(
+    state: &EngineState,
+    hold_of: impl Fn(&str) -> Option<String>,
+    now: Now,
+) -> Snapshot {
     let base = state.base_dir();
     let resources = state
         .ordered()
@@ -146,7 +168,7 @@ pub fn snapshot(state: &EngineState, hold_of: impl Fn(&str) -> Option<String>) -
             runtime: runtime_status(r),
             last_run: r.last_run().map(|run| RunView {
                 reason: run.reason.describe(&base),
-                started: run.started,
+                started: now.wall_of(run.started),
                 took: run
                     .finished
                     .map(|f| f.saturating_duration_since(run.started)),

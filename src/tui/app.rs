@@ -4,7 +4,7 @@
 //! engine action an intent stands for (trigger, enable, trigger mode, quit). The
 //! engine's state arrives as snapshots; the app never changes it.
 
-use std::time::Instant;
+use std::time::SystemTime;
 
 use super::input::{Intent, Mode};
 use super::logstore::{LogFilter, LogStore, Sources};
@@ -25,7 +25,7 @@ pub struct App {
     pub sources: Sources,
     pub logs: LogStore,
     /// The time ages are shown against (injected: draw never reads a clock).
-    pub now: Instant,
+    pub now: SystemTime,
     /// Spinner frame.
     pub tick: usize,
     /// False under `NO_COLOR`: no colours and no other styling either.
@@ -39,7 +39,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(now: Instant, color: bool) -> Self {
+    pub fn new(now: SystemTime, color: bool) -> Self {
         Self {
             mode: Mode::List,
             selected: 0,

@@ -144,7 +144,7 @@ fn last_text(r: &ResourceView, app: &App) -> String {
     match &r.last_run {
         None => "-".into(),
         Some(run) => {
-            let ago = theme::age(app.now.saturating_duration_since(run.started));
+            let ago = theme::age(app.now.duration_since(run.started).unwrap_or_default());
             match run.took {
                 Some(d) => format!("{ago} ago {}", theme::took(d)),
                 None => format!("{ago} ago …"),

@@ -3,30 +3,21 @@
 //! so an idle UI uses no CPU.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::app::App;
 use super::input::{intent, mouse_intent};
 use super::terminal::Tui;
 use crate::store::Intent as EngineIntent;
 use crate::store::view::{LogEntry, Snapshot};
+use crate::views::publish::Feed;
 
 const SPINNER_PERIOD: Duration = Duration::from_millis(120);
-
-/// What the engine side hands the UI (made by `views::tui::TuiView::new`).
-pub struct Feed {
-    pub snapshots: watch::Receiver<Arc<Snapshot>>,
-    /// Taken by the UI task when it starts.
-    pub logs: Option<mpsc::UnboundedReceiver<Vec<LogEntry>>>,
-    /// Lines sent and not yet taken: the sender drops lines above a limit.
-    pub in_flight: Arc<AtomicUsize>,
-}
 
 /// Runs until the engine side closes the feed (after it stopped everything). If the
 /// terminal fails, the engine is asked to stop: nobody could see or quit it.
@@ -48,7 +39,7 @@ async fn ui_loop(
     actions: &mpsc::UnboundedSender<EngineIntent>,
 ) -> io::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut app = App::new(Instant::now(), color);
+    let mut app = App::new(SystemTime::now(), color);
     let mut snap = feed.snapshots.borrow().clone();
     let mut events = Some(EventStream::new());
     let mut logs = feed.logs.take();
@@ -85,7 +76,7 @@ async fn ui_loop(
 }
 
 fn redraw(tui: &mut Tui, app: &mut App, snap: &Snapshot) -> io::Result<()> {
-    app.now = Instant::now();
+    app.now = SystemTime::now();
     let size = tui.terminal.size()?;
     app.page = super::log_page(size.height);
     tui.terminal.draw(|f| super::draw(f, app, snap))?;
@@ -134,7 +125,7 @@ fn on_event(
     let Some(wanted) = wanted else {
         return false;
     };
-    app.now = Instant::now();
+    app.now = SystemTime::now();
     if let Some(action) = app.apply(wanted, snap) {
         let _ = actions.send(action);
     }

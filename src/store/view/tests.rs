@@ -1,6 +1,14 @@
 //! Snapshots and log hand-over over states built by the reducer.
 
 use super::*;
+
+/// A moment on both clocks.
+fn now() -> Now {
+    Now {
+        mono: Instant::now(),
+        wall: SystemTime::now(),
+    }
+}
 use crate::model::{Cmd, LocalSpec, Project, Resource, ResourceKind, ResourceName};
 use crate::store::{Action, reduce};
 
@@ -84,7 +92,7 @@ fn a_users_disable_and_manual_mode_survive_a_reload() {
         vec![local("api", false), local("db", false)],
         t0,
     );
-    let snap = snapshot(&state, |_| None);
+    let snap = snapshot(&state, |_| None, now());
     assert!(view(&snap, "api").disabled);
     assert_eq!(view(&snap, "db").trigger_mode, TriggerMode::Manual);
     // The toggle is not a spec change: the reload does not rerun db.
