@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """stilt benchmarks: the issue's speed and memory targets, measured on this machine.
 
-Usage: python3 bench/bench.py [path/to/stilt] [compose]   (default: target/release/stilt;
-`compose` runs only the Docker Compose live-update figure)
+Usage: python3 bench/bench.py [path/to/stilt] [compose|scale]   (default:
+target/release/stilt; `compose` runs only the Docker Compose live-update figure,
+`scale` only the 100/1,000/10,000-resource curve)
 
 Each figure is printed as a line `name: value (target ...)`. Timings are wall clock
 on whatever else the machine is doing, so run it on an idle machine and read the
@@ -222,6 +223,29 @@ def bench_compose_sync(tmp, only=None):
           f"docker compose watch waits 500 ms of quiet before it starts)")
 
 
+def bench_scale(tmp, sizes=(100, 1000, 10000)):
+    """`stilt ci` over N trivial local resources (allow_parallel, and serial): wall, peak
+    RSS and output lines, so the curve shows whether cost grows with N or faster."""
+    for serial in (False, True):
+        for n in sizes:
+            d = os.path.join(tmp, f"scale-{n}-{'serial' if serial else 'parallel'}")
+            os.mkdir(d)
+            par = "" if serial else ", allow_parallel=True"
+            tiltfile(d, "".join(f'local_resource("r{i}", cmd="true"{par})\n' for i in range(n)))
+            t = time.perf_counter()
+            out = os.path.join(d, "out.txt")
+            with open(out, "w") as f:
+                p = subprocess.Popen([STILT, "ci", "--timeout", "10m"], cwd=d, stdout=f)
+                _, status, usage = os.wait4(p.pid, 0)
+            wall = time.perf_counter() - t
+            with open(out) as f:
+                lines = sum(1 for _ in f)
+            code = os.waitstatus_to_exitcode(status)
+            kind = "serial" if serial else "parallel"
+            print(f"scale_ci_{n}_{kind}: wall {wall:.2f} s, peak RSS {usage.ru_maxrss / 1024:.1f} MB, "
+                  f"{lines} output lines, exit {code} (goal for 10,000: < 10 s, < 100 MB)", flush=True)
+
+
 def main():
     if not os.path.exists(STILT):
         sys.exit(f"{STILT} not found: run `cargo build --release` first")
@@ -231,10 +255,14 @@ def main():
         if only == "compose":
             bench_compose_sync(tmp)
             return
+        if only == "scale":
+            bench_scale(tmp)
+            return
         bench_eval(tmp)
         bench_ci(tmp)
         bench_save_to_start(tmp)
         bench_idle(tmp)
+        bench_scale(tmp)
         bench_compose_sync(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -109,13 +109,11 @@ impl DeployController {
     /// Keeps one watch per target and one log follower per running container, and
     /// removes what disabled resources ran.
     pub fn sync(&mut self, state: &EngineState, tasks: &mut Tasks) {
-        let mut by_target: BTreeMap<String, Vec<Resource>> = BTreeMap::new();
+        // Borrowed: a turn compares specs and clones only to (re)start a watch.
+        let mut by_target: BTreeMap<&str, Vec<&Resource>> = BTreeMap::new();
         for r in state.ordered() {
             if let Some(t) = r.spec.deploy_target() {
-                by_target
-                    .entry(t.to_owned())
-                    .or_default()
-                    .push(r.spec.clone());
+                by_target.entry(t).or_default().push(&r.spec);
             }
         }
         if by_target.is_empty() && self.watches.is_empty() {
@@ -125,26 +123,29 @@ impl DeployController {
             return; // each run reports the connection error on its resource
         };
         self.watches.retain(|t, (resources, task)| {
-            let keep = by_target.get(t) == Some(resources);
+            let keep = by_target
+                .get(t.as_str())
+                .is_some_and(|now| now.iter().copied().eq(resources.iter()));
             if !keep {
                 task.abort();
             }
             keep
         });
         for (name, resources) in by_target {
-            let Some(target) = backends.target(&name) else {
+            let Some(target) = backends.target(name) else {
                 continue; // each run reports the missing target on its resource
             };
-            if self.watches.contains_key(&name) {
+            if self.watches.contains_key(name) {
                 continue;
             }
+            let resources: Vec<Resource> = resources.into_iter().cloned().collect();
             let task = tasks.spawn(watch_target(
                 target.clone(),
                 resources.clone(),
                 tasks.tx(),
                 tasks.shutdown(),
             ));
-            self.watches.insert(name, (resources, task));
+            self.watches.insert(name.to_owned(), (resources, task));
         }
         self.sync_removed(state, &backends, tasks);
         self.sync_followers(state, &backends, tasks);

@@ -94,7 +94,13 @@ impl Publisher {
             mono: now,
             wall: SystemTime::now(),
         };
-        let snap = snapshot(state, |n| decision.hold_of(n).map(ToString::to_string), now);
+        // One index per turn: looking each resource's hold up in the list is quadratic.
+        let holds: std::collections::HashMap<&str, &crate::engine::schedule::Hold> = decision
+            .holds
+            .iter()
+            .map(|(n, h)| (n.as_str(), h))
+            .collect();
+        let snap = snapshot(state, |n| holds.get(n).map(ToString::to_string), now);
         self.subs.snapshots.send_if_modified(|old| {
             let changed = **old != snap;
             if changed {
