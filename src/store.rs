@@ -10,6 +10,7 @@ pub mod intent;
 pub mod logs;
 pub mod problem;
 pub mod reduce;
+pub mod resources;
 pub mod state;
 pub mod view;
 

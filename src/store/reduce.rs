@@ -197,10 +197,11 @@ pub(super) fn settle_readiness(r: &mut ResourceState) {
 
 /// Adds new resources, updates changed ones and drops removed ones.
 fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
-    let mut next = std::collections::BTreeMap::new();
+    let mut old = std::mem::take(&mut state.resources).into_map();
+    let mut next = Vec::with_capacity(project.resources.len());
     for spec in &project.resources {
         let name = spec.name.clone();
-        let r = match state.resources.remove(&name) {
+        let r = match old.remove(&name) {
             None => {
                 let mut r = ResourceState::new(spec.clone());
                 if spec.auto_init {
@@ -228,10 +229,10 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
             .enabled
             .unwrap_or_else(|| project.enabled.as_ref().is_none_or(|e| e.contains(&name)));
         set_enabled(&mut r, enabled, Some(at));
-        next.insert(name, r);
+        next.push(r);
     }
     state.order = project.resources.iter().map(|r| r.name.clone()).collect();
-    state.resources = next;
+    state.resources = super::resources::Resources::from_ordered(next);
     state.project = Some(project);
 }
 

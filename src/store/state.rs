@@ -398,7 +398,7 @@ pub struct EngineState {
     pub tiltfile: TiltfileState,
     /// The last project that loaded without error.
     pub project: Option<Project>,
-    pub resources: BTreeMap<ResourceName, ResourceState>,
+    pub resources: super::resources::Resources,
     /// Declaration order (a load keeps it).
     pub order: Vec<ResourceName>,
     pub next_run: RunId,
@@ -425,7 +425,7 @@ impl EngineState {
 
     /// Resources in declaration order.
     pub fn ordered(&self) -> impl Iterator<Item = &ResourceState> {
-        self.order.iter().filter_map(|n| self.resources.get(n))
+        self.resources.iter()
     }
 
     pub fn log_cap(&self) -> usize {
