@@ -165,7 +165,7 @@ fn unready_deps(state: &EngineState, r: &ResourceState) -> Option<Vec<ResourceNa
         .filter(|d| {
             state
                 .resources
-                .get(*d)
+                .get(d)
                 .is_some_and(|dep| !dep.ever_ready && !dep.disabled)
         })
         .cloned()
