@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use stilt::config::{ConfigError, LoadFailure, Loaded};
 use stilt::engine::schedule::Decision;
 use stilt::engine::{Deps, EngineOptions, LoadFn, View, run};
-use stilt::model::Project;
+use stilt::model::{Project, Settings};
 use stilt::process::fake::{Event, FakeSpawner, Script};
 use stilt::store::EngineState;
 use stilt::views::ci::CiView;
 use tokio::sync::oneshot;
 
-use crate::support::{TILTFILE, local, project};
+use crate::support::{TILTFILE, local, project, project_with};
 
 /// Upper bound on any one engine run in these tests.
 const BOUND: Duration = Duration::from_secs(10);
@@ -162,6 +162,50 @@ async fn ci_exits_0_when_every_resource_is_ok() {
         "{out}"
     );
     assert_eq!(f.events(), [spawned("make"), spawned("lint")]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ci_prints_every_line_of_a_flood_of_output_in_order() {
+    let lines: Vec<String> = (0..200_000).map(|i| format!("line {i}")).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let f = Fixture::new().exits("flood", 0, &refs);
+    let (code, out) = f.ci(Ok(project([local("gen").cmd("flood")]))).await;
+    assert_eq!(code, 0, "{}", &out[out.len().saturating_sub(2000)..]);
+    let printed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("       gen │ "))
+        .filter(|l| l.starts_with("line "))
+        .collect();
+    assert_eq!(printed.len(), lines.len());
+    assert!(printed.iter().zip(&lines).all(|(p, l)| p == l));
+    assert!(!out.contains("dropped"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ci_says_how_many_lines_a_capped_log_dropped_instead_of_losing_them_silently() {
+    let lines: Vec<String> = (0..5_000).map(|i| format!("line {i:05}")).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let f = Fixture::new().exits("flood", 0, &refs);
+    let settings = Settings {
+        log_cap_bytes: 200,
+        ..Settings::default()
+    };
+    let p = project_with(settings, [local("gen").cmd("flood")]);
+    let (code, out) = f.ci(Ok(p)).await;
+    assert_eq!(code, 0, "{out}");
+    let printed = out.lines().filter(|l| l.contains("│ line ")).count();
+    let dropped: u64 = out
+        .lines()
+        .filter_map(|l| {
+            l.split("• ")
+                .nth(1)?
+                .split(" log lines were dropped")
+                .next()
+        })
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum();
+    assert!(dropped > 0, "{out}");
+    assert_eq!(printed as u64 + dropped, lines.len() as u64, "{out}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -24,6 +24,9 @@ use crate::process::Spawner;
 use crate::store::{Action, EngineState, Intent, reduce};
 use crate::watch::{FileWatch, WatchEvent};
 
+/// Actions reduced in one turn at most, before the view looks again.
+const MAX_BATCH: usize = 256;
+
 /// A reader of engine state: the stream printer, the CI reporter, the TUI.
 pub trait View: Send {
     /// Called after each batch of actions. `Some(code)` ends the engine with that exit code.
@@ -116,8 +119,13 @@ pub async fn run(
         tokio::select! {
             Some(a) = rx.recv() => {
                 reduce(&mut state, a);
-                while let Ok(a) = rx.try_recv() {
-                    reduce(&mut state, a);
+                // Bounded, so the view sees a flood of output in chunks before each
+                // resource's capped log buffer would evict lines it has not printed.
+                for _ in 1..MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(a) => reduce(&mut state, a),
+                        Err(_) => break,
+                    }
                 }
             }
             Some(ev) = recv_opt(&mut watch_rx) => {

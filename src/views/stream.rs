@@ -60,6 +60,21 @@ impl<W: Write + Send> StreamView<W> {
             lines.extend(r.logs.since(self.last_seq).map(|l| (r.name().as_str(), l)));
         }
         lines.sort_by_key(|(_, l)| l.seq);
+        // Every line has the next sequence number: a gap is lines a capped buffer
+        // evicted before they could be printed. Say so rather than lose them silently.
+        let missing = state
+            .log_seq
+            .saturating_sub(self.last_seq)
+            .saturating_sub(lines.len() as u64);
+        if missing > 0 {
+            let _ = writeln!(
+                self.out,
+                "{TILTFILE:>w$} │ • {missing} log lines were dropped before they could be printed \
+                 (each resource keeps its last {} bytes)",
+                state.log_cap(),
+                w = self.width
+            );
+        }
         for (name, line) in &lines {
             let mark = match line.stream {
                 Stream::System => "• ",
@@ -67,7 +82,7 @@ impl<W: Write + Send> StreamView<W> {
             };
             let _ = writeln!(self.out, "{name:>w$} │ {mark}{}", line.text, w = self.width);
         }
-        self.last_seq = self.last_seq.max(lines.last().map_or(0, |(_, l)| l.seq));
+        self.last_seq = self.last_seq.max(state.log_seq);
         self.print_holds(decision);
         let _ = self.out.flush();
     }
