@@ -96,25 +96,42 @@ async fn exec_ok(command: &[String]) -> bool {
     status.is_ok_and(|s| s.success())
 }
 
+/// Most of a response the probe reads to close cleanly; past it, it closes anyway.
+const DRAIN_LIMIT: usize = 1 << 20;
+
 /// A minimal HTTP/1.0 GET: success is a 2xx or 3xx status line, as in Kubernetes.
+/// The response is read to its end (the server closes an HTTP/1.0 connection) before
+/// the probe closes: closing with unread data makes the kernel reset the connection,
+/// and servers log a "connection reset" traceback for every probe.
 async fn http_ok(host: &str, port: u16, path: &str) -> bool {
     let Ok(mut s) = TcpStream::connect((host, port)).await else {
         return false;
     };
-    let req =
-        format!("GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: stilt-probe\r\n\r\n");
+    let req = format!(
+        "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: stilt-probe\r\nConnection: close\r\n\r\n"
+    );
     if s.write_all(req.as_bytes()).await.is_err() {
         return false;
     }
-    let mut buf = [0u8; 64];
+    let mut head = [0u8; 64];
     let mut n = 0;
     while n < 12 {
-        match s.read(&mut buf[n..]).await {
+        match s.read(&mut head[n..]).await {
             Ok(0) | Err(_) => break,
             Ok(k) => n += k,
         }
     }
-    status_ok(&buf[..n])
+    let ok = status_ok(&head[..n]);
+    let mut rest = [0u8; 8192];
+    let mut read = n;
+    while read < DRAIN_LIMIT {
+        match s.read(&mut rest).await {
+            Ok(0) | Err(_) => break,
+            Ok(k) => read += k,
+        }
+    }
+    let _ = s.shutdown().await;
+    ok
 }
 
 fn status_ok(head: &[u8]) -> bool {
@@ -146,6 +163,32 @@ mod tests {
         assert_eq!(t.record(false, 1, 2), None);
         assert_eq!(t.record(false, 1, 2), Some(false));
         assert_eq!(t.record(true, 1, 2), Some(true));
+    }
+
+    #[tokio::test]
+    async fn the_http_probe_reads_the_whole_response_so_the_server_sees_no_reset() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.expect("accept");
+            let mut req = [0u8; 512];
+            let _ = conn.read(&mut req).await;
+            let body = vec![b'x'; 256 * 1024];
+            let head = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            conn.write_all(head.as_bytes()).await?;
+            // Written in pieces, as a server does: a client that closed early makes
+            // a later write fail with "connection reset" or "broken pipe".
+            for chunk in body.chunks(16 * 1024) {
+                conn.write_all(chunk).await?;
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            conn.shutdown().await
+        });
+        assert!(http_ok("127.0.0.1", port, "/").await);
+        let served = server.await.expect("server task");
+        assert!(served.is_ok(), "the server saw {served:?}");
     }
 
     #[test]
