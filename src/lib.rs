@@ -6,6 +6,7 @@
 //! makes pure decisions over snapshots (what to run next and why the rest waits,
 //! the CI verdict) and spawns workers; views only read snapshots.
 
+pub mod ansi;
 pub mod build;
 pub mod cli;
 pub mod clock;

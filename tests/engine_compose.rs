@@ -219,6 +219,33 @@ async fn a_build_failure_fails_ci_naming_the_resource_and_never_deploys() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_multi_line_build_failure_is_printed_once_with_no_colour_codes_in_the_verdict() {
+    let fx = Fixture::new();
+    fx.builder.fail(
+        "web",
+        "\u{1b}[31mStep 2/2 : COPY missing.txt /\u{1b}[0m\nCOPY failed: stat missing.txt: file does not exist",
+    );
+    let cp = compose_project(fx.dir.path(), &[]);
+    let p = project_of(
+        &fx,
+        vec![service(&cp, "web", Some("web"), &[])],
+        vec![fx.image("web")],
+    );
+    let (code, out) = fx.ci(p, Duration::from_secs(10)).await;
+    assert_eq!(code, 1, "{out}");
+    // The builder's output streams once; the run line, the headline and the summary
+    // name the failure in one line each, without repeating the detail.
+    assert_eq!(
+        out.matches("COPY failed: stat missing.txt").count(),
+        1,
+        "{out}"
+    );
+    let verdict = &out[out.find("\nERROR:").expect("a verdict")..];
+    assert!(!verdict.contains('\u{1b}'), "{verdict}");
+    assert!(verdict.contains("web failed"), "{verdict}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_dependency_with_a_healthcheck_holds_its_dependents_until_healthy() {
     let fx = Fixture::new();
     let cp = compose_project(fx.dir.path(), &["db"]);

@@ -36,7 +36,10 @@ pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: I
     }
     for r in state.ordered().filter(|r| !r.disabled) {
         if let Some(e) = r.error() {
-            return Verdict::Failure(format!("{} failed: {e}", r.name()));
+            // The first line: the rest (a build's failing step, the compose tool's
+            // output) was streamed into the resource's log above.
+            let first = crate::store::reduce::first_line(&e);
+            return Verdict::Failure(format!("{} failed: {first}", r.name()));
         }
         if let (Some(since), Some(limit)) = (r.not_ready_since, limits.readiness_timeout)
             && now.saturating_duration_since(since) > limit
@@ -94,7 +97,8 @@ pub fn status(r: &ResourceState, d: &Decision) -> String {
         return "skipped (auto_init=False, never triggered)".into();
     }
     if let Some(e) = r.error() {
-        return format!("error: {e}");
+        // One line per resource: the whole error is in the headline and the log.
+        return format!("error: {}", crate::store::reduce::first_line(&e));
     }
     if r.running().is_some() {
         return "running".into();

@@ -356,7 +356,9 @@ fn run_finished(
         .unwrap_or_default();
     let msg = match outcome {
         RunOutcome::Succeeded => format!("✔ run #{run} succeeded{took}"),
-        RunOutcome::Failed(e) => format!("✘ run #{run} failed{took}: {e}"),
+        // The first line: the rest of a long error (a build's failing step, the
+        // compose tool's last lines) was streamed into this log just above.
+        RunOutcome::Failed(e) => format!("✘ run #{run} failed{took}: {}", first_line(&e)),
         RunOutcome::LiveUpdateFailed(error) => {
             // The container could not be patched: a full rebuild is the way out.
             queue(
@@ -370,6 +372,14 @@ fn run_finished(
         }
     };
     system_log(state, name, msg);
+}
+
+/// The first non-empty line of a message.
+pub fn first_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim_end()
 }
 
 /// stilt's own line about a run (build log).

@@ -91,7 +91,11 @@ impl LogStore {
         }
     }
 
-    pub fn push(&mut self, e: LogEntry) {
+    pub fn push(&mut self, mut e: LogEntry) {
+        // The UI draws text: a program's colour codes would show as garbage.
+        if let std::borrow::Cow::Owned(plain) = crate::ansi::strip(&e.text) {
+            e.text = plain;
+        }
         self.bytes += e.text.len() + 1;
         self.lines.push_back(e);
         while self.bytes > self.cap && self.lines.len() > 1 {

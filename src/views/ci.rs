@@ -68,12 +68,12 @@ impl<W: Write + Send> View for CiView<W> {
         let (code, headline) = match verdict(state, decision, &limits, now) {
             Verdict::Running => return None,
             Verdict::Success => (0, "SUCCESS: all resources are ready".to_owned()),
-            Verdict::Failure(why) => (1, format!("ERROR: {why}")),
+            Verdict::Failure(why) => (1, format!("ERROR: {}", crate::ansi::strip(&why))),
         };
         let out = self.stream.out_mut();
         let _ = writeln!(out, "\n{headline}");
         for line in summary(state, decision) {
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{}", crate::ansi::strip(&line));
         }
         let _ = out.flush();
         Some(code)
