@@ -219,6 +219,26 @@ async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_a
             == 2
     })
     .await;
+    // A save that leaves the content as it was synced (`sed -i` with no match) runs
+    // but copies nothing.
+    let copies = |f: &Fixture| {
+        f.updater
+            .calls()
+            .iter()
+            .filter(|c| matches!(c, UpdaterCall::Copy { .. }))
+            .count()
+    };
+    std::fs::write(&changed, "v2\n").expect("write");
+    watch.emit([changed.clone()]);
+    fx.until("the unchanged save's runs", |f| {
+        let seen = f.seen();
+        ["api", "worker"]
+            .iter()
+            .all(|n| seen.reasons.get(*n).map_or(0, Vec::len) == 3 && seen.ready[*n])
+    })
+    .await;
+    assert_eq!(copies(&fx), 2);
+
     fx.updater.fail_next(FakeOp::Copy);
     fx.updater.fail_next(FakeOp::Copy);
     std::fs::write(&changed, "v3\n").expect("write");

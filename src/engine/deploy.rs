@@ -89,11 +89,16 @@ impl DeployController {
             &state.base_dir(),
             Path::exists,
         );
+        let synced = r
+            .containers()
+            .map(|c| c.synced_content.clone())
+            .unwrap_or_default();
         let job = DeployJob {
             run,
             resource: r.spec.clone(),
             images,
             update,
+            synced,
         };
         let builds = self.builds.clone();
         let backend = self.backends().and_then(|b| {

@@ -4,6 +4,7 @@
 //! live update that could not be applied becomes a full rebuild) is the reducer's call.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -24,6 +25,8 @@ pub struct DeployJob {
     /// The images it deploys, each with the tag last built for it in this session.
     pub images: Vec<(ImageSpec, Option<String>)>,
     pub update: Update,
+    /// The content hash of each file as last synced into the running container.
+    pub synced: BTreeMap<PathBuf, String>,
 }
 
 /// What the worker drives: resolved when the run starts (an Engine that is down is
@@ -108,6 +111,15 @@ impl Worker<'_> {
                 plan,
                 files,
             } => {
+                let content = content_of(files.clone()).await;
+                if unchanged(files, &content, &self.job.synced) && plan.deletes.is_empty() {
+                    let n = files.len();
+                    let s = if n == 1 { "" } else { "s" };
+                    self.say(format!(
+                        "live update skipped: the {n} changed file{s} hold what was synced last"
+                    ));
+                    return RunOutcome::Succeeded;
+                }
                 let updater = self.backend.target.updater();
                 let target = UpdateTarget::container(container.as_str());
                 match apply(&*updater, &target, plan, self.log.clone()).await {
@@ -116,6 +128,7 @@ impl Worker<'_> {
                             resource: self.name().clone(),
                             container: container.clone(),
                             files: files.clone(),
+                            content: content.into_iter().collect(),
                         });
                         RunOutcome::Succeeded
                     }
@@ -182,5 +195,63 @@ impl Worker<'_> {
             }
         }
         RunOutcome::Succeeded
+    }
+}
+
+/// The content hash of each regular file among `files` (a directory, a missing file or
+/// one that cannot be read has none). Reads files: off the async runtime.
+async fn content_of(files: Vec<PathBuf>) -> BTreeMap<PathBuf, String> {
+    tokio::task::spawn_blocking(move || {
+        files
+            .into_iter()
+            .filter_map(|p| {
+                let hash = hash_file(&p)?;
+                Some((p, hash))
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+fn hash_file(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path).ok()?).ok()?;
+    Some(hasher.finalize().to_hex().to_string())
+}
+
+/// Every changed file is a regular file whose content is what was synced last.
+fn unchanged(
+    files: &[PathBuf],
+    content: &BTreeMap<PathBuf, String>,
+    synced: &BTreeMap<PathBuf, String>,
+) -> bool {
+    !files.is_empty()
+        && files
+            .iter()
+            .all(|f| content.get(f).is_some_and(|h| synced.get(f) == Some(h)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_files_that_all_hold_their_last_synced_content_are_unchanged() {
+        let a = PathBuf::from("/p/a");
+        let b = PathBuf::from("/p/b");
+        let content = BTreeMap::from([(a.clone(), "h1".to_owned()), (b.clone(), "h2".to_owned())]);
+        let synced = BTreeMap::from([(a.clone(), "h1".to_owned()), (b.clone(), "h2".to_owned())]);
+        assert!(unchanged(&[a.clone(), b.clone()], &content, &synced));
+        let edited = BTreeMap::from([(a.clone(), "h1".to_owned()), (b.clone(), "h3".to_owned())]);
+        assert!(!unchanged(&[a.clone(), b.clone()], &edited, &synced));
+        // Never synced, deleted (no content) or nothing changed: not "unchanged".
+        assert!(!unchanged(&[a.clone()], &content, &BTreeMap::new()));
+        assert!(!unchanged(&[a.clone()], &BTreeMap::new(), &synced));
+        assert!(!unchanged(&[], &content, &synced));
     }
 }

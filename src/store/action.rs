@@ -102,6 +102,8 @@ pub enum Action {
         resource: ResourceName,
         container: String,
         files: Vec<PathBuf>,
+        /// The content hash of each regular file synced.
+        content: Vec<(PathBuf, String)>,
     },
     /// A deploy target's view of a resource's container (`None`: it has none).
     ContainerObserved {

@@ -156,7 +156,8 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             resource,
             container,
             files,
-        } => container::live_updated(state, &resource, container, files),
+            content,
+        } => container::live_updated(state, &resource, container, files, content),
         Action::ContainerObserved {
             resource,
             status,

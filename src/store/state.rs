@@ -203,6 +203,9 @@ pub struct ContainerTrack {
     /// Files live-updated into `deployed_id` since its image was built. If that
     /// container is replaced by another (outside stilt), they are synced again.
     pub synced: BTreeSet<PathBuf>,
+    /// The content hash of each file as it was last live-updated into `deployed_id`:
+    /// a save that leaves a file as it was (`sed -i` with no match) syncs nothing.
+    pub synced_content: BTreeMap<PathBuf, String>,
 }
 
 impl ContainerTrack {

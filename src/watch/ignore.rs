@@ -52,6 +52,12 @@ const BUILTIN: &[(&str, &str)] = &[
     ("*___jb_old___", "JetBrains safe-write backup"),
     // Kate swap files.
     (".*.kate-swp", "Kate swap file"),
+    // `sed -i` writes `sedXXXXXX` (six random letters or digits) beside the file,
+    // then renames it over the file.
+    (
+        "sed[a-zA-Z0-9][a-zA-Z0-9][a-zA-Z0-9][a-zA-Z0-9][a-zA-Z0-9][a-zA-Z0-9]",
+        "sed -i temp file",
+    ),
 ];
 
 /// Global ignore rules of one watch configuration.

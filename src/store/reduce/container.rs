@@ -17,6 +17,7 @@ pub(super) fn deployed(state: &mut EngineState, name: &ResourceName) {
         .and_then(|r| r.containers_mut())
     {
         c.synced.clear();
+        c.synced_content.clear();
         c.deployed_id = None;
     }
 }
@@ -26,13 +27,18 @@ pub(super) fn live_updated(
     name: &ResourceName,
     container: String,
     files: Vec<PathBuf>,
+    content: Vec<(PathBuf, String)>,
 ) {
     if let Some(c) = state
         .resources
         .get_mut(name)
         .and_then(|r| r.containers_mut())
     {
+        if c.deployed_id.as_deref() != Some(container.as_str()) {
+            c.synced_content.clear();
+        }
         c.synced.extend(files);
+        c.synced_content.extend(content);
         c.deployed_id = Some(container);
     }
 }
@@ -66,6 +72,8 @@ pub(super) fn container_observed(
                 if !ours && !c.synced.is_empty() && !disabled {
                     replaced = Some(c.synced.clone());
                 }
+                // A new container holds the image's files, not what was synced.
+                c.synced_content.clear();
                 c.deployed_id = Some(id);
             }
             Some(_) => {}

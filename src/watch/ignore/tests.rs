@@ -60,6 +60,7 @@ fn editor_temp_files_are_ignored_everywhere() {
         "main.go___jb_tmp___",
         "main.go___jb_old___",
         ".main.go.kate-swp",
+        "sedAb12Xy",
     ] {
         assert!(rules.is_ignored(&fx.path(name), false), "{name}");
         assert!(
@@ -67,7 +68,15 @@ fn editor_temp_files_are_ignored_everywhere() {
             "deep/er/{name}"
         );
     }
-    for kept in ["main.go", "swp", "4913.go", "a#b", "Tiltfile"] {
+    for kept in [
+        "main.go",
+        "swp",
+        "4913.go",
+        "a#b",
+        "Tiltfile",
+        "sed.go",
+        "sedXYZ.txt",
+    ] {
         assert!(!rules.is_ignored(&fx.path(kept), false), "{kept}");
     }
 }
