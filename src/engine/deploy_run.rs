@@ -250,8 +250,9 @@ mod tests {
         let edited = BTreeMap::from([(a.clone(), "h1".to_owned()), (b.clone(), "h3".to_owned())]);
         assert!(!unchanged(&[a.clone(), b.clone()], &edited, &synced));
         // Never synced, deleted (no content) or nothing changed: not "unchanged".
-        assert!(!unchanged(&[a.clone()], &content, &BTreeMap::new()));
-        assert!(!unchanged(&[a.clone()], &BTreeMap::new(), &synced));
+        let only_a = std::slice::from_ref(&a);
+        assert!(!unchanged(only_a, &content, &BTreeMap::new()));
+        assert!(!unchanged(only_a, &BTreeMap::new(), &synced));
         assert!(!unchanged(&[], &content, &synced));
     }
 }
