@@ -242,3 +242,46 @@ fn escape_in_the_filter_prompt_clears_the_filter() {
     app.apply(Intent::FilterCancel, &s);
     assert_eq!((app.filter.as_str(), app.mode), ("", Mode::List));
 }
+
+#[test]
+fn a_new_slash_starts_a_new_filter_and_escape_in_the_list_clears_a_kept_one() {
+    let s = snap(vec![res("api", &[])]);
+    let mut app = App::new(SystemTime::now(), false);
+    for c in ['/', 'e', 'r', 'r'] {
+        let i = if c == '/' {
+            Intent::StartFilter
+        } else {
+            Intent::FilterChar(c)
+        };
+        app.apply(i, &s);
+    }
+    app.apply(Intent::FilterAccept, &s);
+    assert_eq!((app.filter.as_str(), app.mode), ("err", Mode::List));
+    app.apply(Intent::StartFilter, &s);
+    app.apply(Intent::FilterChar('w'), &s);
+    assert_eq!(
+        app.filter, "w",
+        "a new `/` does not append to the kept filter"
+    );
+    app.apply(Intent::FilterAccept, &s);
+    app.apply(Intent::Back, &s);
+    assert_eq!((app.filter.as_str(), app.mode), ("", Mode::List));
+}
+
+#[test]
+fn the_filter_matches_stilts_own_lines_by_their_bullet() {
+    let s = snap(vec![res("api", &[])]);
+    let mut app = App::new(SystemTime::now(), false);
+    let mut own = line(1, "run #1 succeeded");
+    own.stream = Stream::System;
+    app.push_logs(vec![own, line(2, "plain output")], &s);
+    app.apply(Intent::StartFilter, &s);
+    app.apply(Intent::FilterChar('•'), &s);
+    let lower = app.filter.to_lowercase();
+    let shown: Vec<&str> = app
+        .logs
+        .matching(app.log_filter(&s, &lower))
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(shown, ["run #1 succeeded"]);
+}

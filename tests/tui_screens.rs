@@ -311,3 +311,29 @@ fn tiny_terminals_draw_without_panicking() {
         }
     }
 }
+
+#[test]
+fn g_shows_a_full_page_from_the_oldest_line() {
+    let t0 = SystemTime::now();
+    let mut snap = mixed(t0);
+    snap.resources.truncate(1);
+    let mut app = app(t0);
+    let lines: Vec<LogEntry> = (1..=40)
+        .map(|i| log(i, Some("api"), Stream::Stdout, &format!("line {i:02}")))
+        .collect();
+    app.push_logs(lines, &snap);
+    app.apply(Intent::Top, &snap);
+    let term = render(&app, &snap, 80, 24);
+    let buffer = term.backend().buffer();
+    let rows: Vec<String> = (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect();
+    let shown: Vec<&String> = rows.iter().filter(|r| r.contains("│ line ")).collect();
+    assert!(shown.len() > 1, "{rows:#?}");
+    assert!(shown[0].contains("line 01"), "{rows:#?}");
+    assert!(shown[1].contains("line 02"), "{rows:#?}");
+}

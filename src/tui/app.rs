@@ -105,6 +105,10 @@ impl App {
             Intent::Up => self.move_by(-1, snap),
             Intent::Down => self.move_by(1, snap),
             Intent::FocusLogs => self.enter(Mode::Logs),
+            // Esc in the list clears a kept filter; elsewhere it goes back to the list.
+            Intent::Back if self.mode == Mode::List && !self.filter.is_empty() => {
+                self.set_filter(String::clear);
+            }
             Intent::Back => self.enter(Mode::List),
             Intent::Trigger => return self.engine_intent(intent, snap),
             Intent::ToggleManual | Intent::ToggleEnabled => {
@@ -123,6 +127,8 @@ impl App {
             Intent::Top => self.scroll_up(usize::MAX, snap),
             Intent::Bottom => self.scroll = 0,
             Intent::StartFilter => {
+                // A new `/` starts a new filter, as in less and vim.
+                self.set_filter(String::clear);
                 self.before_help = self.mode;
                 self.mode = Mode::Filter;
             }

@@ -40,7 +40,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         return;
     }
     let scroll = app.scroll.min(matching.len().saturating_sub(1));
-    let end = matching.len() - scroll;
+    // Scrolled to the oldest lines (`g`), the pane still shows a full page of them.
+    let end = (matching.len() - scroll).max(height.min(matching.len()));
     let start = end.saturating_sub(height);
     let prefix = filter.resource.is_none().then(|| prefix_width(snap));
     let lines: Vec<Line> = matching[start..end]

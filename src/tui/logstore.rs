@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use crate::model::Stream;
 use crate::store::LogSource;
 use crate::store::view::LogEntry;
 
@@ -62,8 +63,17 @@ impl LogFilter<'_> {
         {
             return false;
         }
-        self.sources.admits(e.source)
-            && (self.text.is_empty() || e.text.to_lowercase().contains(self.text))
+        self.sources.admits(e.source) && (self.text.is_empty() || shown_text_matches(e, self.text))
+    }
+}
+
+/// The filter matches the line as the pane shows it: stilt's own lines start with `• `.
+fn shown_text_matches(e: &LogEntry, lower: &str) -> bool {
+    let text = e.text.to_lowercase();
+    if e.stream == Stream::System {
+        format!("• {text}").contains(lower)
+    } else {
+        text.contains(lower)
     }
 }
 
