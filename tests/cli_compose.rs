@@ -264,6 +264,33 @@ fn ci_builds_deploys_and_waits_for_health_then_down_leaves_nothing() {
 }
 
 #[test]
+fn every_docker_client_uses_docker_host_and_ci_ends_with_its_verdict() {
+    let p = Project::example("host");
+    let mut child = p
+        .stilt(&["ci", "--timeout", "60s"])
+        .env("DOCKER_HOST", "tcp://127.0.0.1:1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stilt");
+    let out = Output::capture(&mut child);
+    let status = child.wait().expect("wait");
+    let out = out.text();
+    assert_eq!(status.code(), Some(1), "{out}");
+    // The build goes to the Engine DOCKER_HOST names, not the local one.
+    assert!(
+        out.contains("cannot reach the Docker Engine at tcp://127.0.0.1:1"),
+        "{out}"
+    );
+    assert!(!out.contains("Successfully built"), "{out}");
+    let last = out.trim_end().lines().last().unwrap_or_default().to_owned();
+    assert!(
+        last.starts_with("  web "),
+        "the summary is the last line: {out}"
+    );
+}
+
+#[test]
 fn save_syncs_into_the_running_container_and_deletes_propagate() {
     let p = Project::example("sync");
     p.write("site/extra.txt", "extra\n");

@@ -17,6 +17,8 @@ pub struct CiView<W: Write + Send> {
     /// `--timeout` from the command line; `None` = take `ci_settings` (default 30m).
     timeout_flag: Option<Option<Duration>>,
     wakeup: Option<Instant>,
+    /// The verdict is printed: it is the last thing `ci` prints.
+    decided: bool,
 }
 
 impl<W: Write + Send> CiView<W> {
@@ -26,6 +28,7 @@ impl<W: Write + Send> CiView<W> {
             started,
             timeout_flag,
             wakeup: None,
+            decided: false,
         }
     }
 
@@ -70,6 +73,7 @@ impl<W: Write + Send> View for CiView<W> {
             Verdict::Success => (0, "SUCCESS: all resources are ready".to_owned()),
             Verdict::Failure(why) => (1, format!("ERROR: {}", crate::ansi::strip(&why))),
         };
+        self.decided = true;
         let out = self.stream.out_mut();
         let _ = writeln!(out, "\n{headline}");
         for line in summary(state, decision) {
@@ -83,7 +87,11 @@ impl<W: Write + Send> View for CiView<W> {
         self.wakeup
     }
 
+    /// What shutdown logged (processes stopping, watches ending) is not printed after
+    /// the verdict: the verdict and its summary are the end of the output.
     fn finish(&mut self, state: &EngineState, decision: &Decision) {
-        self.stream.print_new(state, decision);
+        if !self.decided {
+            self.stream.print_new(state, decision);
+        }
     }
 }

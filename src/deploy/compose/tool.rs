@@ -29,10 +29,14 @@ impl ComposeTool {
         TOOL.get_or_init(probe).as_ref().ok_or(NoComposeTool)
     }
 
-    /// A `Command` for the tool with `args` appended.
+    /// A `Command` for the tool with `args` appended, pointed at the Engine stilt
+    /// itself talks to (see [`crate::docker`]).
     pub fn command(&self) -> Command {
         let mut c = Command::new(&self.argv[0]);
         c.args(&self.argv[1..]);
+        if let Some(host) = engine_host() {
+            c.env("DOCKER_HOST", host);
+        }
         c
     }
 
@@ -40,6 +44,9 @@ impl ComposeTool {
     pub fn tokio_command(&self) -> tokio::process::Command {
         let mut c = tokio::process::Command::new(&self.argv[0]);
         c.args(&self.argv[1..]);
+        if let Some(host) = engine_host() {
+            c.env("DOCKER_HOST", host);
+        }
         c
     }
 }
@@ -66,4 +73,11 @@ fn probe() -> Option<ComposeTool> {
         });
     }
     None
+}
+
+/// The Engine endpoint resolved from a Docker context, to hand to the tool (with
+/// `DOCKER_HOST` set, or no context, the tool resolves it the same way already).
+fn engine_host() -> Option<String> {
+    let ep = crate::docker::endpoint().ok()?;
+    (ep.from != "DOCKER_HOST" && ep.from != "the default socket").then_some(ep.host)
 }
