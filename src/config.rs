@@ -18,6 +18,7 @@ pub mod error;
 mod globals;
 mod load;
 mod loader;
+mod nesting;
 
 pub use control::LoadControl;
 pub use error::{ConfigError, Location};

@@ -43,6 +43,11 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot start the thread that evaluates the Tiltfile: {source}")]
+    StartThread {
+        #[source]
+        source: std::io::Error,
+    },
     /// Starlark's own rendering: traceback, message, ` --> file:line:col` and a snippet.
     #[error("{rendered}")]
     Eval {
@@ -61,7 +66,9 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn location(&self) -> Option<&Location> {
         match self {
-            ConfigError::ReadTiltfile { .. } | ConfigError::Cancelled => None,
+            ConfigError::ReadTiltfile { .. }
+            | ConfigError::StartThread { .. }
+            | ConfigError::Cancelled => None,
             ConfigError::Eval { location, .. } => location.as_ref(),
             ConfigError::Declared { location, .. } => Some(location),
         }
