@@ -229,6 +229,8 @@ golden! {
     settings_builtins,
     load_relative_symbols,
     error_syntax,
+    error_unclosed_bracket_at_end,
+    error_unclosed_paren_at_end,
     error_unsupported_builtin,
     error_dependency_cycle,
     error_unknown_dependency,

@@ -108,13 +108,34 @@ pub(crate) fn eval_file(
     })
 }
 
-/// starlark's parse, behind the nesting scan: a too-deep expression would overflow
-/// the stack inside starlark.
+/// starlark's parse, behind the nesting scan (a too-deep expression would overflow
+/// the stack inside starlark) and with the place an unclosed bracket was opened
+/// (starlark reports the end of the file, which it shows as `1:1`).
 fn parse(name: &str, src: String) -> starlark::Result<AstModule> {
     if let Err(p) = nesting::check_depth(&src) {
         return Err(spanned(name, src, p));
     }
-    AstModule::parse(name, src, &dialect())
+    match AstModule::parse(name, src.clone(), &dialect()) {
+        Ok(ast) => Ok(ast),
+        Err(e) => match nesting::unclosed(&src) {
+            Some(p) if at_end(&e, &src) => Err(spanned(name, src, p)),
+            _ => Err(e),
+        },
+    }
+}
+
+/// Whether a parse error is at the end of the file: when it is and a bracket is
+/// still open, the bracket is the problem. starlark gives the end of the file as an
+/// empty span, which resolves to `1:1`.
+fn at_end(e: &starlark::Error, src: &str) -> bool {
+    let end_of_code = src.trim_end().len();
+    match e.span() {
+        None => true,
+        Some(s) => {
+            let (begin, end) = (s.span.begin().get() as usize, s.span.end().get() as usize);
+            (begin == 0 && end == 0) || begin >= end_of_code
+        }
+    }
 }
 
 fn spanned(name: &str, src: String, p: nesting::Problem) -> starlark::Error {

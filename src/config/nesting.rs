@@ -13,6 +13,9 @@
 //! tree like `((a + b) + c)`, so counting its operators counts its depth; siblings
 //! separated by commas do not nest, so a comma resets the count. The count errs on the
 //! high side (`==` counts twice), which at this limit no real Tiltfile notices.
+//!
+//! The same scan knows where each bracket was opened, which starlark's parser does
+//! not say when a file ends inside one: [`unclosed`] names that place.
 
 /// How deep an expression may nest. Python refuses 200 nested brackets; real
 /// Tiltfiles stay far below 50. The load thread's stack is sized so this depth, in
@@ -34,10 +37,22 @@ pub(crate) fn check_depth(src: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The innermost bracket still open at the end of the file, if any.
+pub(crate) fn unclosed(src: &str) -> Option<Problem> {
+    let mut scan = Scan::default();
+    // A too-deep file has no useful answer here; its depth error wins anyway.
+    scan.run(src).ok()?;
+    let &(open, offset) = scan.levels.last()?.open.as_ref()?;
+    Some(Problem {
+        offset,
+        len: 1,
+        message: format!("'{open}' is never closed: the file ends inside it"),
+    })
+}
+
 /// One bracket level (the first is the statement itself, with no bracket).
 #[derive(Debug, Default)]
 struct Level {
-    #[allow(dead_code)] // where the bracket opened: read by the next commit
     open: Option<(char, usize)>,
     ops: usize,
 }

@@ -45,4 +45,18 @@ fn brackets_and_operators_in_strings_and_comments_do_not_count() {
         "a = '{deep}'\nb = \"{deep}\\\"{deep}\"\nc = '''\n{deep}\n'''\n# {deep}\nd = r'\\'{deep}'\n"
     );
     assert_eq!(depth_error_at(&src), None);
+    assert_eq!(unclosed(&src), None);
+}
+
+#[test]
+fn an_unclosed_bracket_is_found_where_it_was_opened() {
+    let src = "print('a')\nfoo(1, [2,\n  3\n";
+    let p = unclosed(src).expect("an unclosed bracket");
+    assert_eq!(p.offset, src.find('[').unwrap());
+    assert!(p.message.contains("'[' is never closed"), "{}", p.message);
+}
+
+#[test]
+fn closed_brackets_leave_nothing_unclosed() {
+    assert_eq!(unclosed("f(a, [b, {'c': (1)}])\n"), None);
 }
