@@ -19,6 +19,7 @@ mod globals;
 mod load;
 mod loader;
 mod nesting;
+mod traceback;
 
 pub use control::LoadControl;
 pub use error::{ConfigError, Location};

@@ -231,6 +231,7 @@ golden! {
     error_syntax,
     error_unclosed_bracket_at_end,
     error_unclosed_paren_at_end,
+    error_runaway_recursion,
     error_unsupported_builtin,
     error_dependency_cycle,
     error_unknown_dependency,

@@ -48,7 +48,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// Starlark's own rendering: traceback, message, ` --> file:line:col` and a snippet.
+    /// Starlark's own rendering (repeated traceback frames folded): traceback, message, ` --> file:line:col` and a snippet.
     #[error("{rendered}")]
     Eval {
         rendered: String,
@@ -76,7 +76,7 @@ impl ConfigError {
 
     pub fn from_starlark(e: &starlark::Error) -> Self {
         ConfigError::Eval {
-            rendered: e.to_string().trim_end().to_owned(),
+            rendered: super::traceback::fold_repeated_frames(e.to_string().trim_end()),
             location: e.span().map(Location::from_span),
         }
     }
