@@ -232,6 +232,8 @@ golden! {
     error_unclosed_bracket_at_end,
     error_unclosed_paren_at_end,
     error_runaway_recursion,
+    error_resource_name_newline,
+    error_resource_name_slash,
     error_unsupported_builtin,
     error_dependency_cycle,
     error_unknown_dependency,
