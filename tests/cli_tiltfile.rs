@@ -30,3 +30,16 @@ fn ci_refuses_a_long_run_of_unclosed_parens_with_its_location_instead_of_abortin
     let src = format!("print('hi')\nx = {}", "(".repeat(5000));
     ci_fails_with(&src, &["nested too deeply", "Tiltfile:2:504"]);
 }
+
+#[test]
+fn ci_fails_on_a_tiltfile_that_declares_no_resources() {
+    ci_fails_with(
+        "print('nothing to run')\n",
+        &["ERROR: No resources found. Check out https://docs.tilt.dev/tutorial.html"],
+    );
+}
+
+#[test]
+fn ci_fails_on_an_empty_tiltfile() {
+    ci_fails_with("", &["No resources found"]);
+}
