@@ -34,8 +34,11 @@ pub struct CommonArgs {
     /// Path to the Tiltfile.
     #[arg(short = 'f', long = "file", default_value = "Tiltfile")]
     pub file: PathBuf,
-    /// Arguments for the Tiltfile (config.parse), or resource names to enable.
-    #[arg(last = true)]
+    /// Resource names to enable, or arguments for config.parse() (flag-like ones after `--`).
+    ///
+    /// As in Tilt, names may follow the verb directly (`stilt up web api`) or come
+    /// after `--` (`stilt up -- web api`); `-- --port 9000` passes flags to the Tiltfile.
+    #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Report the line a Tiltfile load is stuck on once it has run this long, and again
     /// each time as long again passes (e.g. 90s, 5m; 0 = never).
@@ -63,6 +66,8 @@ pub struct UpArgs {
 }
 
 #[derive(Debug, Args)]
+// `down` enables nothing: its arguments only reach config.parse().
+#[command(mut_arg("args", |a| a.help("Arguments for the Tiltfile (config.parse); flag-like ones go after `--`")))]
 pub struct DownArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -105,3 +110,55 @@ pub async fn interrupted() {
 }
 
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn args_of(argv: &[&str]) -> Vec<String> {
+        let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        match cli.command {
+            Command::Up(a) => a.common.args,
+            Command::Ci(a) => a.common.args,
+            Command::Down(a) => a.common.args,
+            Command::Version => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn up_and_ci_accept_bare_resource_names_as_tilt_does() {
+        assert_eq!(args_of(&["stilt", "up", "web", "api"]), ["web", "api"]);
+        assert_eq!(args_of(&["stilt", "ci", "web"]), ["web"]);
+    }
+
+    #[test]
+    fn names_after_a_double_dash_still_work_and_flags_there_go_to_the_tiltfile() {
+        assert_eq!(args_of(&["stilt", "up", "--", "web"]), ["web"]);
+        assert_eq!(
+            args_of(&["stilt", "ci", "--timeout", "5s", "--", "--port", "9000"]),
+            ["--port", "9000"]
+        );
+    }
+
+    #[test]
+    fn stilt_flags_after_a_bare_name_are_still_stilt_flags() {
+        let cli = Cli::try_parse_from(["stilt", "up", "web", "--stream"]).expect("parse");
+        let Command::Up(up) = cli.command else {
+            panic!("not up")
+        };
+        assert!(up.stream);
+        assert_eq!(up.common.args, ["web"]);
+    }
+
+    #[test]
+    fn down_help_does_not_call_its_arguments_resource_names() {
+        let help = Cli::command()
+            .find_subcommand_mut("down")
+            .expect("down")
+            .render_help()
+            .to_string();
+        assert!(help.contains("Arguments for the Tiltfile"), "{help}");
+        assert!(!help.contains("resource names"), "{help}");
+    }
+}

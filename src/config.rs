@@ -18,6 +18,8 @@ pub mod error;
 mod globals;
 mod load;
 mod loader;
+mod nesting;
+mod traceback;
 
 pub use control::LoadControl;
 pub use error::{ConfigError, Location};

@@ -336,3 +336,19 @@ fn version_prints_the_version() {
     assert_eq!(code, 0);
     assert!(out.starts_with("stilt "), "{out}");
 }
+
+#[test]
+fn ci_with_a_bare_resource_name_runs_only_that_resource_and_its_deps() {
+    let f = Fixture::new(
+        "local_resource('dep', 'touch dep.ran')\n\
+         local_resource('app', 'touch app.ran', resource_deps=['dep'])\n\
+         local_resource('other', 'touch other.ran')\n",
+    );
+    let (code, out) = f.run(&["ci", "app"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        f.path("app.ran").exists() && f.path("dep.ran").exists(),
+        "{out}"
+    );
+    assert!(!f.path("other.ran").exists(), "{out}");
+}

@@ -467,6 +467,15 @@ fn ci_skips_auto_init_false_resources_and_still_succeeds() {
 }
 
 #[test]
+fn ci_fails_when_the_tiltfile_declares_no_resources_instead_of_succeeding() {
+    let f = Fixture::loaded(project([]));
+    assert_eq!(
+        failure(f.verdict_at(0)),
+        "No resources found. Check out https://docs.tilt.dev/tutorial.html to get started!"
+    );
+}
+
+#[test]
 fn a_disabled_resource_holds_and_is_not_waited_for() {
     let mut f = Fixture::loaded(project([
         local("a").cmd("a").parallel(),

@@ -12,6 +12,9 @@ mod cli_compose;
 /// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
 /// report, and no `local()` command left behind.
 mod cli_load;
+/// Tiltfiles that once aborted or misled the real binary: deep nesting, runaway
+/// recursion, unclosed brackets, bad names, no resources.
+mod cli_tiltfile;
 /// Live update or full rebuild for compose resources, decided purely with a reason.
 mod compose_plan;
 /// Tiltfile evaluation results and error messages, compared with golden files.

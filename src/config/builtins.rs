@@ -18,6 +18,7 @@ pub mod local;
 pub mod local_resource;
 pub mod os;
 pub(crate) mod per_eval;
+pub mod resource_name;
 pub mod settings;
 pub mod unsupported;
 pub mod values;

@@ -43,7 +43,12 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// Starlark's own rendering: traceback, message, ` --> file:line:col` and a snippet.
+    #[error("cannot start the thread that evaluates the Tiltfile: {source}")]
+    StartThread {
+        #[source]
+        source: std::io::Error,
+    },
+    /// Starlark's own rendering (repeated traceback frames folded): traceback, message, ` --> file:line:col` and a snippet.
     #[error("{rendered}")]
     Eval {
         rendered: String,
@@ -61,7 +66,9 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn location(&self) -> Option<&Location> {
         match self {
-            ConfigError::ReadTiltfile { .. } | ConfigError::Cancelled => None,
+            ConfigError::ReadTiltfile { .. }
+            | ConfigError::StartThread { .. }
+            | ConfigError::Cancelled => None,
             ConfigError::Eval { location, .. } => location.as_ref(),
             ConfigError::Declared { location, .. } => Some(location),
         }
@@ -69,7 +76,7 @@ impl ConfigError {
 
     pub fn from_starlark(e: &starlark::Error) -> Self {
         ConfigError::Eval {
-            rendered: e.to_string().trim_end().to_owned(),
+            rendered: super::traceback::fold_repeated_frames(e.to_string().trim_end()),
             location: e.span().map(Location::from_span),
         }
     }

@@ -39,9 +39,41 @@ pub struct LoadFailure {
     pub output: Vec<String>,
 }
 
+/// Stack of the thread that evaluates: starlark recurses on the native stack while
+/// it parses, compiles and evaluates, and [`nesting::MAX_DEPTH`] levels in any shape
+/// (and starlark's 2000-frame call stack) need far more than the 2 MiB a tokio or
+/// test thread has. Pages are only touched when used, so a large reservation is cheap.
+///
+/// [`nesting::MAX_DEPTH`]: super::nesting::MAX_DEPTH
+const EVAL_STACK: usize = 128 * 1024 * 1024;
+
+/// Evaluates the Tiltfile on its own thread with a large, fixed stack ([`EVAL_STACK`])
+/// and waits for it, so the caller's stack size never decides whether a deep
+/// Tiltfile loads. Cancelling still works: the [`LoadControl`] is shared with the
+/// thread, and a caller that abandons the load abandons the wait with it.
 // A failed load is rare and carries the files to watch; boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
+    let owned = opts.clone();
+    let thread = std::thread::Builder::new()
+        .name("tiltfile-load".into())
+        .stack_size(EVAL_STACK)
+        .spawn(move || load_here(&owned));
+    match thread {
+        // A panic in a builtin is a bug: pass it on as if the load ran here.
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Err(source) => Err(LoadFailure {
+            error: ConfigError::StartThread { source },
+            files_read: Vec::new(),
+            output: Vec::new(),
+        }),
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn load_here(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let path = absolute(&opts.tiltfile);
     let mut c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());
     c.control = opts.control.clone();
@@ -161,3 +193,7 @@ fn enabled_resources(
     }
     Ok(Some(out))
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use starlark::codemap::{CodeMap, Pos, Span};
 use starlark::environment::{FrozenModule, Module};
 use starlark::eval::{Evaluator, FileLoader};
 use starlark::syntax::{AstModule, Dialect};
@@ -15,6 +16,7 @@ use starlark::values::FrozenHeapName;
 
 use super::collect::{Collector, normalize};
 use super::globals::globals;
+use super::nesting;
 
 /// Tilt runs go.starlark.net with top-level `if`/`for`, recursion, sets and lambdas.
 pub(crate) fn dialect() -> Dialect {
@@ -79,7 +81,7 @@ pub(crate) fn eval_file(
     freeze: bool,
 ) -> starlark::Result<Option<FrozenModule>> {
     let name = path.to_string_lossy().into_owned();
-    let ast = AstModule::parse(&name, src, &dialect())?;
+    let ast = parse(&name, src)?;
     let loader = Loader {
         collector: c,
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -104,6 +106,48 @@ pub(crate) fn eval_file(
             Ok(None)
         }
     })
+}
+
+/// starlark's parse, behind the nesting scan (a too-deep expression would overflow
+/// the stack inside starlark) and with the place an unclosed bracket was opened
+/// (starlark reports the end of the file, which it shows as `1:1`).
+fn parse(name: &str, src: String) -> starlark::Result<AstModule> {
+    if let Err(p) = nesting::check_depth(&src) {
+        return Err(spanned(name, src, p));
+    }
+    match AstModule::parse(name, src.clone(), &dialect()) {
+        Ok(ast) => Ok(ast),
+        Err(e) => match nesting::unclosed(&src) {
+            Some(p) if at_end(&e, &src) => Err(spanned(name, src, p)),
+            _ => Err(e),
+        },
+    }
+}
+
+/// Whether a parse error is at the end of the file: when it is and a bracket is
+/// still open, the bracket is the problem. starlark gives the end of the file as an
+/// empty span, which resolves to `1:1`.
+fn at_end(e: &starlark::Error, src: &str) -> bool {
+    let end_of_code = src.trim_end().len();
+    match e.span() {
+        None => true,
+        Some(s) => {
+            let (begin, end) = (s.span.begin().get() as usize, s.span.end().get() as usize);
+            (begin == 0 && end == 0) || begin >= end_of_code
+        }
+    }
+}
+
+fn spanned(name: &str, src: String, p: nesting::Problem) -> starlark::Error {
+    let codemap = CodeMap::new(name.to_owned(), src);
+    // Files past 4 GiB do not reach here: starlark's positions are u32 too.
+    let pos = |n: usize| Pos::new(u32::try_from(n).unwrap_or(u32::MAX));
+    let span = Span::new(pos(p.offset), pos(p.offset + p.len));
+    starlark::Error::new_spanned(
+        starlark::ErrorKind::Parser(anyhow::anyhow!(p.message)),
+        span,
+        &codemap,
+    )
 }
 
 struct PrintToCollector<'c>(&'c Collector);

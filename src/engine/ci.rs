@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 use super::schedule::{Decision, Hold};
 use crate::store::{EngineState, ResourceState, ServePhase, UpdatePhase};
 
+/// Tilt's words for a Tiltfile that declares no resource.
+pub const NO_RESOURCES: &str =
+    "No resources found. Check out https://docs.tilt.dev/tutorial.html to get started!";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Running,
@@ -33,6 +37,10 @@ pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: I
     }
     if state.project.is_none() {
         return timed_out(state, decision, limits, now).unwrap_or(Verdict::Running);
+    }
+    // As in Tilt, a Tiltfile that declares nothing fails rather than succeeding at once.
+    if state.ordered().next().is_none() {
+        return Verdict::Failure(NO_RESOURCES.into());
     }
     for r in state.ordered().filter(|r| !r.disabled) {
         if let Some(e) = r.error() {

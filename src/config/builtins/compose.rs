@@ -280,6 +280,9 @@ fn compose_module(b: &mut GlobalsBuilder) {
         if name.trim().is_empty() {
             bail!("dc_resource() needs the name of a compose service");
         }
+        if !new_name.is_empty() {
+            super::resource_name::check(new_name)?;
+        }
         let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let opts = DcResourceOpts {
             service: name.to_owned(),

@@ -8,6 +8,7 @@ use starlark::values::Value;
 use starlark::values::none::NoneType;
 
 use super::args::{cmd, str_dict, str_or_list, trigger_mode_of};
+use super::resource_name;
 use super::values::{ProbeValue, links_arg};
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
 use crate::model::{LocalSpec, Resource, ResourceKind};
@@ -46,6 +47,7 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
         if name.trim().is_empty() {
             bail!("local_resource() needs a non-empty name");
         }
+        resource_name::check(name)?;
         if c.resources
             .borrow()
             .iter()
