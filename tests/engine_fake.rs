@@ -235,6 +235,19 @@ async fn ci_exits_1_when_the_tiltfile_fails_to_load() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_tiltfile_error_with_its_snippet_is_printed_once() {
+    let f = Fixture::new();
+    let error = "Tiltfile:1:1: name 'oops' is not defined\n  |\n1 | oops()\n  | ^^^^";
+    let (code, out) = f.ci(Err(error.into())).await;
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("1 | oops()").count(), 1, "{out}");
+    assert!(
+        out.contains("ERROR: Tiltfile failed to load:\nTiltfile:1:1: name 'oops' is not defined"),
+        "{out}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_missing_command_fails_the_resource_with_command_not_found() {
     let f = Fixture::new().not_found("protoc --go_out=.");
     let (code, out) = f

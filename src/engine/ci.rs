@@ -30,7 +30,9 @@ pub struct Limits {
 
 pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: Instant) -> Verdict {
     if let Some(e) = &state.tiltfile.error {
-        return Verdict::Failure(format!("Tiltfile failed to load:\n{e}"));
+        // The location and message; the snippet and traceback are in the log above.
+        let first = crate::store::reduce::first_line(e);
+        return Verdict::Failure(format!("Tiltfile failed to load:\n{first}"));
     }
     if let Some(p) = state.critical.first() {
         return Verdict::Failure(p.message.clone());
