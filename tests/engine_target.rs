@@ -51,6 +51,49 @@ impl View for Recorder {
     }
 }
 
+type Watch = (
+    Box<dyn stilt::watch::FileWatch>,
+    tokio::sync::mpsc::UnboundedReceiver<stilt::watch::WatchEvent>,
+);
+
+/// The engine's systems for `stilt up` over `project`: the fake spawner, a watch,
+/// an inbox for intents and `backends`.
+// The load closure's signature is `LoadFn`'s, large `Err` and all.
+#[allow(clippy::result_large_err)]
+fn up_deps(
+    project: Project,
+    watch: Watch,
+    inbox: tokio::sync::mpsc::UnboundedReceiver<Intent>,
+    backends: stilt::deploy::Connect,
+) -> Deps {
+    Deps {
+        spawner: Arc::new(FakeSpawner::new()),
+        watch: Some(watch),
+        inbox: Some(inbox),
+        load: Arc::new(move |_| {
+            Ok(Loaded {
+                project: project.clone(),
+                files_read: vec![],
+                warnings: vec![],
+                output: vec![],
+            })
+        }),
+        backends,
+    }
+}
+
+/// Runs `stilt up` in `dir` until a `Quit` intent; returns its exit code.
+async fn up(dir: &std::path::Path, deps: Deps, mut view: impl View) -> i32 {
+    let opts = EngineOptions {
+        tiltfile: dir.join("Tiltfile"),
+        args: vec![],
+        subcommand: "up".into(),
+        stop_grace: Duration::from_millis(100),
+        load_warn_after: None,
+    };
+    run(opts, deps, &mut view, std::future::pending()).await
+}
+
 fn resource(name: &str) -> Resource {
     Resource {
         name: name.into(),
@@ -139,30 +182,15 @@ async fn a_fake_target_goes_through_build_deploy_readiness_live_update_failure_a
     let (wtx, wrx) = tokio::sync::mpsc::unbounded_channel();
     let watch = FakeWatch::new(wtx);
     let (itx, irx) = tokio::sync::mpsc::unbounded_channel();
-    let deps = Deps {
-        spawner: Arc::new(FakeSpawner::new()),
-        watch: Some((Box::new(watch.clone()), wrx)),
-        inbox: Some(irx),
-        load: Arc::new(move |_| {
-            Ok(Loaded {
-                project: project.clone(),
-                files_read: vec![],
-                warnings: vec![],
-                output: vec![],
-            })
-        }),
-        backends: Arc::new(move || Ok(backends.clone())),
-    };
-    let opts = EngineOptions {
-        tiltfile: fx.dir.path().join("Tiltfile"),
-        args: vec![],
-        subcommand: "up".into(),
-        stop_grace: Duration::from_millis(100),
-        load_warn_after: None,
-    };
-    let mut view = Recorder(fx.seen.clone());
-    let engine =
-        tokio::spawn(async move { run(opts, deps, &mut view, std::future::pending()).await });
+    let deps = up_deps(
+        project,
+        (Box::new(watch.clone()), wrx),
+        irx,
+        Arc::new(move || Ok(backends.clone())),
+    );
+    let dir = fx.dir.path().to_path_buf();
+    let view = Recorder(fx.seen.clone());
+    let engine = tokio::spawn(async move { up(&dir, deps, view).await });
 
     // Build once for both resources, then deploy each with the built tag.
     fx.until("both deploys", |f| {
@@ -318,31 +346,16 @@ async fn the_inotify_limit_is_a_critical_problem_not_just_a_log_line() {
         watched: 8192,
     });
     let (itx, irx) = tokio::sync::mpsc::unbounded_channel();
-    let deps = Deps {
-        spawner: Arc::new(FakeSpawner::new()),
-        watch: Some((Box::new(watch), wrx)),
-        inbox: Some(irx),
-        load: Arc::new(move |_| {
-            Ok(Loaded {
-                project: project.clone(),
-                files_read: vec![],
-                warnings: vec![],
-                output: vec![],
-            })
-        }),
-        backends: Arc::new(|| Err("no backends".into())),
-    };
-    let opts = EngineOptions {
-        tiltfile: dir.path().join("Tiltfile"),
-        args: vec![],
-        subcommand: "up".into(),
-        stop_grace: Duration::from_millis(100),
-        load_warn_after: None,
-    };
+    let deps = up_deps(
+        project,
+        (Box::new(watch), wrx),
+        irx,
+        Arc::new(|| Err("no backends".into())),
+    );
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut view = Critical(seen.clone());
-    let engine =
-        tokio::spawn(async move { run(opts, deps, &mut view, std::future::pending()).await });
+    let path = dir.path().to_path_buf();
+    let view = Critical(seen.clone());
+    let engine = tokio::spawn(async move { up(&path, deps, view).await });
     let start = Instant::now();
     while seen.lock().expect("lock").is_empty() {
         assert!(start.elapsed() < BOUND, "no critical problem was reported");
