@@ -2,6 +2,7 @@
 //! the watcher at the new roots (off the loop: the watcher's walk of a large tree
 //! takes a while); each debounced batch becomes one routed `FilesChanged`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::route::Router;
@@ -15,6 +16,8 @@ pub struct WatchController {
     config: Option<WatchConfig>,
     router: Option<Router>,
     routed_loads: u32,
+    /// Counts configurations handed to the watcher; only the latest is applied.
+    generation: Arc<AtomicU64>,
 }
 
 impl WatchController {
@@ -24,6 +27,7 @@ impl WatchController {
             config: None,
             router: None,
             routed_loads: 0,
+            generation: Arc::default(),
         }
     }
 
@@ -61,10 +65,17 @@ impl WatchController {
             return actions;
         }
         self.config = Some(cfg.clone());
+        // Two reloads in a row start two of these; the watcher must end up with the
+        // newer config whichever takes the lock first.
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let latest = self.generation.clone();
         let (watcher, tx) = (watcher.clone(), tasks.tx());
         tasks.spawn(async move {
             let configured = tokio::task::spawn_blocking(move || {
                 let mut w = watcher.lock().unwrap_or_else(|e| e.into_inner());
+                if latest.load(Ordering::SeqCst) != generation {
+                    return Ok(());
+                }
                 w.configure(cfg).map_err(|e| problem(&e))
             })
             .await
