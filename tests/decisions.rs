@@ -835,6 +835,20 @@ fn a_run_logs_its_reason_and_outcome() {
 }
 
 #[test]
+fn runs_are_numbered_per_resource_as_in_tilt() {
+    let mut f = Fixture::loaded(project([
+        local("a").cmd("x").parallel(),
+        local("b").cmd("y").parallel(),
+    ]));
+    f.start_scheduled(1);
+    f.succeed("a", 2);
+    f.succeed("b", 2);
+    let first = |f: &Fixture, n: &str| f.res(n).logs.lines().next().map(|l| l.text.clone());
+    assert_eq!(first(&f, "a").as_deref(), Some("▶ run #1: initial run"));
+    assert_eq!(first(&f, "b").as_deref(), Some("▶ run #1: initial run"));
+}
+
+#[test]
 fn each_resource_log_is_capped_in_bytes() {
     let settings = Settings {
         log_cap_bytes: 40,

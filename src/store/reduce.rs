@@ -309,6 +309,8 @@ fn run_started(state: &mut EngineState, name: &ResourceName, reason: RunReason, 
     };
     state.next_run += 1;
     r.update = UpdatePhase::Running(id);
+    r.runs += 1;
+    let number = r.runs;
     r.pending = None;
     r.pending_since = None;
     r.run_files = std::mem::take(&mut r.pending_files);
@@ -317,13 +319,14 @@ fn run_started(state: &mut EngineState, name: &ResourceName, reason: RunReason, 
     let why = reason.describe(&base);
     r.history.push_front(RunRecord {
         id,
+        number,
         reason,
         started: at,
         finished: None,
         outcome: None,
     });
     r.history.truncate(HISTORY);
-    system_log(state, name, format!("▶ run #{id}: {why}"));
+    system_log(state, name, format!("▶ run #{number}: {why}"));
 }
 
 fn run_finished(
@@ -341,7 +344,9 @@ fn run_finished(
         return;
     };
     let mut took = None;
+    let mut number = run;
     if let Some(rec) = r.history.iter_mut().find(|h| h.id == run) {
+        number = rec.number;
         rec.finished = Some(at);
         rec.outcome = Some(outcome.clone());
         took = Some(at.saturating_duration_since(rec.started));
@@ -356,10 +361,10 @@ fn run_finished(
         .map(|d| format!(" in {:.2}s", d.as_secs_f64()))
         .unwrap_or_default();
     let msg = match outcome {
-        RunOutcome::Succeeded => format!("✔ run #{run} succeeded{took}"),
+        RunOutcome::Succeeded => format!("✔ run #{number} succeeded{took}"),
         // The first line: the rest of a long error (a build's failing step, the
         // compose tool's last lines) was streamed into this log just above.
-        RunOutcome::Failed(e) => format!("✘ run #{run} failed{took}: {}", first_line(&e)),
+        RunOutcome::Failed(e) => format!("✘ run #{number} failed{took}: {}", first_line(&e)),
         RunOutcome::LiveUpdateFailed(error) => {
             // The container could not be patched: a full rebuild is the way out.
             queue(

@@ -118,7 +118,10 @@ pub struct ImageState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
+    /// Unique across the session: ties a worker's report to its run.
     pub id: RunId,
+    /// The resource's own count of runs (what the log calls "run #3"), as in Tilt.
+    pub number: u64,
     pub reason: RunReason,
     pub started: Instant,
     pub finished: Option<Instant>,
@@ -267,6 +270,8 @@ pub struct ResourceState {
     pub ever_ready: bool,
     /// Incremented on each serve start.
     pub serve_generation: u64,
+    /// Runs started so far (a reload keeps the count).
+    pub runs: u64,
     /// Since when the resource has been waiting to become ready (ci readiness timeout).
     pub not_ready_since: Option<Instant>,
     /// Toggles from a UI, kept across reloads.
@@ -292,6 +297,7 @@ impl ResourceState {
             disabled: false,
             ever_ready: false,
             serve_generation: 0,
+            runs: 0,
             not_ready_since: None,
             user: UserChoice::default(),
             pending_files: BTreeSet::new(),
