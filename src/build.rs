@@ -12,7 +12,6 @@ pub mod dockerignore;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod inputs;
-pub mod prune;
 pub mod tag;
 
 use std::path::PathBuf;

@@ -442,28 +442,3 @@ async fn custom_build_outputs_image_ref_to_is_tagged_as_the_expected_ref() {
     builder.build(&spec, &tagged, log).await.unwrap();
     assert_eq!(run_sh(&tagged, "cat /made-by").trim(), "via-ref-file");
 }
-
-#[tokio::test]
-async fn pruning_removes_the_old_stilt_tags_of_an_image_and_keeps_the_current_one() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("Dockerfile"),
-        "FROM scratch\nCOPY app.txt /\n",
-    )
-    .unwrap();
-    fs::write(dir.path().join("app.txt"), "v1\n").unwrap();
-    let mut images = Images(vec![]);
-    let spec = docker_spec("stilt-test-build-prune", dir.path());
-    let old = build(&spec, &mut images).await.unwrap();
-    fs::write(dir.path().join("app.txt"), "v2\n").unwrap();
-    let current = build(&spec, &mut images).await.unwrap();
-    assert_ne!(old, current);
-    let docker = stilt::docker::connect().unwrap();
-    let pruned = stilt::build::prune::prune(&docker, std::slice::from_ref(&spec))
-        .await
-        .unwrap();
-    assert_eq!(pruned.removed, vec![old.clone()], "{:?}", pruned.failed);
-    let builder = DockerBuilder::new(docker);
-    assert!(!builder.exists(&old).await.unwrap());
-    assert!(builder.exists(&current).await.unwrap());
-}

@@ -1,8 +1,7 @@
 //! `stilt down`: evaluates the Tiltfile as `down` and removes what `up` created.
 //!
 //! Docker Compose projects are taken down (containers and networks; named volumes
-//! only with `--delete-volumes`), and the project's old image tags are removed (the
-//! one its inputs hash to now stays, for the next `up`). Local processes belong to the `stilt up` that
+//! only with `--delete-volumes`). Local processes belong to the `stilt up` that
 //! started them and stop when it exits; evaluating the Tiltfile still lets
 //! `if config.tilt_subcommand == "down": local(...)` teardown code run.
 
@@ -60,41 +59,9 @@ pub async fn down(args: DownArgs) -> i32 {
     if locals > 0 {
         println!("{locals} local resource(s): their processes stop with `stilt up`");
     }
-    let mut code = 0;
-    if !projects.is_empty() {
-        code = compose_down(&projects, args.delete_volumes).await;
+    if projects.is_empty() {
+        return 0;
     }
-    prune_images(&loaded.project.images).await;
-    code
-}
-
-/// Removes this project's old image tags (a warning if they cannot be removed: the
-/// teardown itself worked).
-async fn prune_images(images: &[crate::model::ImageSpec]) {
-    if images.is_empty() {
-        return;
-    }
-    let docker = match crate::docker::connect() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("warning: old images not removed: {e}");
-            return;
-        }
-    };
-    match crate::build::prune::prune(&docker, images).await {
-        Ok(p) => {
-            for tag in &p.removed {
-                println!("removed old image {tag}");
-            }
-            for (tag, why) in &p.failed {
-                eprintln!("warning: cannot remove old image {tag}: {why}");
-            }
-        }
-        Err(e) => eprintln!("warning: old images not removed: listing images: {e}"),
-    }
-}
-
-async fn compose_down(projects: &[ComposeProject], delete_volumes: bool) -> i32 {
     let cli = match ComposeCli::detect() {
         Ok(c) => c,
         Err(e) => {
@@ -109,7 +76,7 @@ async fn compose_down(projects: &[ComposeProject], delete_volumes: bool) -> i32 
             Stream::Stderr => eprintln!("  {line}"),
             _ => println!("  {line}"),
         });
-        if let Err(e) = cli.down(p, delete_volumes, log).await {
+        if let Err(e) = cli.down(&p, args.delete_volumes, log).await {
             eprintln!("Error: {e}");
             code = 1;
         }
