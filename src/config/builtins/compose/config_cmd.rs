@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::bail;
@@ -59,10 +60,112 @@ impl Drop for TempFile {
     }
 }
 
+/// Models printed by `config` in this process, by the hash of everything they were
+/// made from: a reload of an unchanged project does not run the tool again (compose
+/// v1 takes about half a second per run).
+static MODELS: Mutex<BTreeMap<[u8; 32], serde_json::Value>> = Mutex::new(BTreeMap::new());
+/// How many times this process ran `config` (a reload that hits the cache does not).
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times this process has run the compose tool's `config`.
+pub fn config_runs() -> u64 {
+    RUNS.load(Ordering::Relaxed)
+}
+
 impl ConfigCmd<'_> {
-    /// Runs `config` and returns the model as JSON.
+    /// The model as JSON: from the cache when nothing it depends on changed, else
+    /// from running `config`.
     pub fn run(&self) -> anyhow::Result<serde_json::Value> {
+        self.cached_or(Self::run_tool)
+    }
+
+    fn cached_or(
+        &self,
+        run: impl FnOnce(&Self) -> anyhow::Result<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let key = self.cache_key();
+        let cached = MODELS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(model) = cached {
+            return Ok(model);
+        }
+        let model = run(self)?;
+        MODELS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, model.clone());
+        Ok(model)
+    }
+
+    /// Everything the model depends on: the arguments, the content of every compose
+    /// and env file, the environment compose interpolates, and the size and time of
+    /// the YAML and env files beside the project (what `extends:` and `.env` read).
+    fn cache_key(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        let mut field = |name: &str, value: &[u8]| {
+            h.update(&(name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            h.update(&(value.len() as u64).to_le_bytes());
+            h.update(value);
+        };
+        field("project", self.project_name.as_bytes());
+        field("dir", self.project_dir.as_os_str().as_encoded_bytes());
+        for p in self.profiles {
+            field("profile", p.as_bytes());
+        }
+        if let Some(f) = self.env_file {
+            field("env_file", f.as_os_str().as_encoded_bytes());
+            field("env_file_content", &std::fs::read(f).unwrap_or_default());
+        }
+        for s in self.sources {
+            match s {
+                Source::File(p) => {
+                    field("file", p.as_os_str().as_encoded_bytes());
+                    field("content", &std::fs::read(p).unwrap_or_default());
+                }
+                Source::Inline(text) => field("inline", text.as_bytes()),
+            }
+        }
+        let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os().collect();
+        env.sort();
+        for (k, v) in env {
+            field("env", k.as_encoded_bytes());
+            field("value", v.as_encoded_bytes());
+        }
+        for (k, v) in self.env_overrides {
+            field("override", format!("{k}={v:?}").as_bytes());
+        }
+        let mut beside: Vec<(PathBuf, u64, std::time::SystemTime)> =
+            std::fs::read_dir(self.project_dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().to_lowercase();
+                    name.ends_with(".yml") || name.ends_with(".yaml") || name.contains(".env")
+                })
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    Some((e.path(), m.len(), m.modified().ok()?))
+                })
+                .collect();
+        beside.sort();
+        for (p, len, modified) in beside {
+            field(
+                "beside",
+                format!("{} {len} {modified:?}", p.display()).as_bytes(),
+            );
+        }
+        *h.finalize().as_bytes()
+    }
+
+    /// Runs `config` and returns the model as JSON.
+    fn run_tool(&self) -> anyhow::Result<serde_json::Value> {
         let tool = ComposeTool::detect().map_err(|e| anyhow::anyhow!("docker_compose(): {e}"))?;
+        RUNS.fetch_add(1, Ordering::Relaxed);
         let mut temps: Vec<TempFile> = Vec::new();
         let mut command = tool.command();
         command
@@ -146,6 +249,39 @@ pub fn default_project_name(dir: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
+    #[test]
+    fn an_unchanged_project_reuses_its_model_and_any_change_runs_config_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("compose.yml");
+        std::fs::write(&file, "services: {web: {image: a}}\n").unwrap();
+        let sources = [Source::File(file.clone())];
+        let overrides = BTreeMap::new();
+        let cmd = ConfigCmd {
+            project_name: "cache-test",
+            project_dir: dir.path(),
+            env_file: None,
+            profiles: &[],
+            sources: &sources,
+            env_overrides: &overrides,
+        };
+        let runs = Cell::new(0);
+        let fake = |_: &ConfigCmd| {
+            runs.set(runs.get() + 1);
+            Ok(serde_json::json!({ "run": runs.get() }))
+        };
+        let first = cmd.cached_or(fake).unwrap();
+        assert_eq!(cmd.cached_or(fake).unwrap(), first);
+        assert_eq!(runs.get(), 1, "an unchanged project does not run config");
+        std::fs::write(&file, "services: {web: {image: b}}\n").unwrap();
+        cmd.cached_or(fake).unwrap();
+        assert_eq!(runs.get(), 2, "a changed compose file does");
+        std::fs::write(dir.path().join("base.yml"), "services: {}\n").unwrap();
+        cmd.cached_or(fake).unwrap();
+        assert_eq!(runs.get(), 3, "a new YAML file beside it (extends:) does");
+    }
+
     use super::*;
 
     #[test]
