@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the settings are used by the scripts sourcing this
 # Shared settings and helpers for tests/cluster/{up,down,smoke,build}. Sourced, not run.
 #
 # Everything the harness creates lives in one of two places outside the checkout:
