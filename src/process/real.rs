@@ -1,6 +1,7 @@
 //! Real processes via tokio, each in its own process group.
 
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
@@ -8,11 +9,26 @@ use nix::unistd::Pid;
 use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 
-use super::{BoxFuture, Child, Exit, OutputLine, ProcSpec, ProcessError, Spawner, Stream};
+use super::{
+    BoxFuture, Child, Exit, GroupLog, OutputLine, ProcSpec, ProcessError, Spawner, Stream,
+};
 
-/// Spawns real processes, each leading its own process group.
-#[derive(Debug, Default, Clone)]
-pub struct RealSpawner;
+/// Spawns real processes, each leading its own process group that the kernel kills
+/// if stilt dies (see [`super::group::die_with_stilt`]); with [`RealSpawner::recording`]
+/// each group is also written down so a later stilt can end what this one left.
+#[derive(Default, Clone)]
+pub struct RealSpawner {
+    groups: Option<Arc<dyn GroupLog>>,
+}
+
+impl RealSpawner {
+    /// Reports every group started and reaped to `groups`.
+    pub fn recording(groups: Arc<dyn GroupLog>) -> Self {
+        RealSpawner {
+            groups: Some(groups),
+        }
+    }
+}
 
 impl Spawner for RealSpawner {
     fn spawn(
@@ -34,6 +50,7 @@ impl Spawner for RealSpawner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        super::group::die_with_stilt(&mut cmd);
         let mut child = cmd.spawn().map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => ProcessError::NotFound {
                 program: program.clone(),
@@ -49,10 +66,15 @@ impl Spawner for RealSpawner {
         if let Some(e) = child.stderr.take() {
             tokio::spawn(pump(e, Stream::Stderr, out));
         }
+        let pid = child.id();
+        if let (Some(groups), Some(pid)) = (&self.groups, pid) {
+            groups.started(pid);
+        }
         Ok(Box::new(RealChild {
-            pid: child.id(),
+            pid,
             child,
             reaped: false,
+            groups: self.groups.clone(),
         }))
     }
 }
@@ -65,9 +87,18 @@ struct RealChild {
     pid: Option<u32>,
     child: tokio::process::Child,
     reaped: bool,
+    groups: Option<Arc<dyn GroupLog>>,
 }
 
 impl RealChild {
+    /// The group is gone (killed after its leader was reaped): forget it.
+    fn ended(&mut self) {
+        self.reaped = true;
+        if let (Some(groups), Some(pid)) = (&self.groups, self.pid) {
+            groups.ended(pid);
+        }
+    }
+
     fn signal_group(&self, sig: Signal) {
         if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
             // ESRCH (group already gone) is the expected outcome of a race with exit.
@@ -109,9 +140,9 @@ impl Child for RealChild {
                     }
                 }
             };
-            self.reaped = true;
             // Stragglers that ignored TERM after the leader exited.
             self.signal_group(Signal::SIGKILL);
+            self.ended();
             exit
         })
     }
@@ -121,6 +152,7 @@ impl Drop for RealChild {
     fn drop(&mut self) {
         if !self.reaped {
             self.signal_group(Signal::SIGKILL);
+            self.ended();
         }
     }
 }
