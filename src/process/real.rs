@@ -99,6 +99,14 @@ impl RealChild {
         }
     }
 
+    /// Whether any process is still in the group (signal 0 probes without signalling).
+    fn group_alive(&self) -> bool {
+        match self.pid.and_then(|p| i32::try_from(p).ok()) {
+            Some(pid) => killpg(Pid::from_raw(pid), None) != Err(nix::errno::Errno::ESRCH),
+            None => false,
+        }
+    }
+
     fn signal_group(&self, sig: Signal) {
         if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
             // ESRCH (group already gone) is the expected outcome of a race with exit.
@@ -123,6 +131,11 @@ impl Child for RealChild {
                     source,
                 })?;
             self.reaped = true;
+            // Forget the group once nothing is left in it, so the record does not grow
+            // with every `cmd` run; stragglers keep it recorded.
+            if !self.group_alive() {
+                self.ended();
+            }
             Ok(Exit::from_status(status))
         })
     }
@@ -154,5 +167,57 @@ impl Drop for RealChild {
             self.signal_group(Signal::SIGKILL);
             self.ended();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records what the spawner reports.
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    impl GroupLog for Log {
+        fn started(&self, pgid: u32) {
+            self.0.lock().expect("log").push(format!("started {pgid}"));
+        }
+        fn ended(&self, pgid: u32) {
+            self.0.lock().expect("log").push(format!("ended {pgid}"));
+        }
+    }
+
+    fn spec(script: &str) -> ProcSpec {
+        ProcSpec {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            dir: std::env::temp_dir(),
+            env: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_command_whose_group_emptied_is_forgotten_by_the_record() {
+        let log = Arc::new(Log::default());
+        let spawner = RealSpawner::recording(log.clone());
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut child = spawner.spawn(&spec("true"), tx).expect("spawn");
+        let pid = child.pid().expect("pid");
+        child.wait().await.expect("wait");
+        let seen = log.0.lock().expect("log").clone();
+        assert_eq!(seen, vec![format!("started {pid}"), format!("ended {pid}")]);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_server_is_forgotten_by_the_record() {
+        let log = Arc::new(Log::default());
+        let spawner = RealSpawner::recording(log.clone());
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut child = spawner.spawn(&spec("sleep 100 & wait"), tx).expect("spawn");
+        let pid = child.pid().expect("pid");
+        child.stop(Duration::from_secs(5)).await;
+        let seen = log.0.lock().expect("log").clone();
+        assert_eq!(seen, vec![format!("started {pid}"), format!("ended {pid}")]);
     }
 }
