@@ -63,6 +63,10 @@ pub struct UpArgs {
     /// Port of the web dashboard (accepted for Tilt compatibility; the dashboard is not built yet).
     #[arg(long, default_value_t = 10350)]
     pub port: u16,
+    /// Run even if another stilt is running for this Tiltfile (by default the second
+    /// one refuses to start, naming the first).
+    #[arg(long)]
+    pub allow_second_instance: bool,
 }
 
 #[derive(Debug, Args)]
@@ -83,10 +87,52 @@ pub struct CiArgs {
     /// Give up after this long (e.g. 30m, 90s; 0 = never). Default: ci_settings(timeout=) or 30m.
     #[arg(long, value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+    /// Run even if another stilt is running for this Tiltfile (by default the second
+    /// one refuses to start, naming the first).
+    #[arg(long)]
+    pub allow_second_instance: bool,
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
     crate::config::builtins::args::go_duration(s).map_err(|e| e.to_string())
+}
+
+/// Takes the project's instance lock (unless `allow_second` is set) and ends what a
+/// killed predecessor left; returns the spawner to use and the lock to hold while
+/// running. On refusal the message is printed and `Err` carries the exit code.
+pub fn claim_instance(
+    tiltfile: &std::path::Path,
+    allow_second: bool,
+) -> Result<
+    (
+        crate::process::real::RealSpawner,
+        Option<crate::instance::Instance>,
+    ),
+    i32,
+> {
+    use crate::process::real::RealSpawner;
+    if allow_second {
+        // Not the owner of the project's records: neither reap nor record.
+        return Ok((RealSpawner::default(), None));
+    }
+    match crate::instance::Instance::acquire(tiltfile) {
+        Ok(instance) => {
+            let reaped = instance.reap_leftovers();
+            if reaped > 0 {
+                eprintln!("stilt: ended {reaped} process(es) left by a stilt that was killed");
+            }
+            Ok((RealSpawner::recording(instance.groups()), Some(instance)))
+        }
+        Err(e @ crate::instance::InstanceError::AlreadyRunning { .. }) => {
+            eprintln!("Error: {e}");
+            Err(1)
+        }
+        Err(e) => {
+            // Without a state directory stilt still runs, only unguarded.
+            eprintln!("Warning: {e}; not guarding against a second instance");
+            Ok((RealSpawner::default(), None))
+        }
+    }
 }
 
 /// Resolves once on Ctrl-C, SIGTERM or SIGHUP (the terminal or parent shell went away).

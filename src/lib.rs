@@ -14,6 +14,7 @@ pub mod config;
 pub mod deploy;
 pub mod docker;
 pub mod engine;
+pub mod instance;
 pub mod liveupdate;
 pub mod model;
 pub mod process;

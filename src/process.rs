@@ -73,6 +73,16 @@ pub trait Spawner: Send + Sync + 'static {
     ) -> Result<Box<dyn Child>, ProcessError>;
 }
 
+/// Where [`real::RealSpawner`] reports the process groups it starts and ends, so that a
+/// stilt killed with SIGKILL can have its leftovers ended by the next one
+/// (`crate::instance::GroupRecord`).
+pub trait GroupLog: Send + Sync + 'static {
+    /// A group led by `pgid` was started.
+    fn started(&self, pgid: u32);
+    /// The group led by `pgid` was killed and its leader reaped.
+    fn ended(&self, pgid: u32);
+}
+
 /// A started process group.
 pub trait Child: Send {
     fn pid(&self) -> Option<u32>;

@@ -5,16 +5,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Owns a temp project dir with a Tiltfile.
+/// Owns a temp project dir with a Tiltfile, and a separate stilt state home (its
+/// `XDG_STATE_HOME`), so tests neither touch the user's state nor each other's.
 pub(crate) struct Fixture {
     dir: tempfile::TempDir,
+    state: tempfile::TempDir,
 }
 
 impl Fixture {
     pub(crate) fn new(tiltfile: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("Tiltfile"), tiltfile).expect("write Tiltfile");
-        Self { dir }
+        let state = tempfile::tempdir().expect("state tempdir");
+        Self { dir, state }
     }
 
     pub(crate) fn path(&self, rel: &str) -> PathBuf {
@@ -29,6 +32,7 @@ impl Fixture {
         let mut c = Command::new(env!("CARGO_BIN_EXE_stilt"));
         c.args(args)
             .current_dir(self.dir.path())
+            .env("XDG_STATE_HOME", self.state.path())
             .stdin(Stdio::null());
         c
     }

@@ -60,6 +60,11 @@ impl Project {
             .current_dir(self.dir.path())
             .env("COMPOSE_PROJECT_NAME", &self.name)
             .env("WEB_PORT", self.port.to_string())
+            // stilt's per-project lock and records: not in the user's ~/.local/state.
+            .env(
+                "XDG_STATE_HOME",
+                std::env::temp_dir().join("stilt-test-state"),
+            )
             .stdin(Stdio::null());
         c
     }

@@ -9,6 +9,8 @@ mod support;
 mod cli;
 /// The compose-web example end to end against the real Docker Engine.
 mod cli_compose;
+/// One stilt per project (the instance lock) and no process left after a SIGKILLed stilt.
+mod cli_instance;
 /// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
 /// report, and no `local()` command left behind.
 mod cli_load;

@@ -121,6 +121,7 @@ fn command(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    crate::process::group::die_with_stilt(&mut cmd);
     cmd
 }
 

@@ -2,14 +2,17 @@
 
 use std::sync::Arc;
 
-use super::{CiArgs, STOP_GRACE, interrupted};
+use super::{CiArgs, STOP_GRACE, claim_instance, interrupted};
 use crate::engine::{Deps, EngineOptions, run};
-use crate::process::real::RealSpawner;
 use crate::views::ci::CiView;
 
 pub async fn ci(args: CiArgs) -> i32 {
+    let (spawner, _instance) = match claim_instance(&args.common.file, args.allow_second_instance) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
+    };
     let deps = Deps {
-        spawner: Arc::new(RealSpawner),
+        spawner: Arc::new(spawner),
         watch: None,
         load: Arc::new(crate::config::load),
         inbox: None,

@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{STOP_GRACE, UpArgs, interrupted};
+use super::{STOP_GRACE, UpArgs, claim_instance, interrupted};
 use crate::engine::{Deps, EngineOptions, View, run};
-use crate::process::real::RealSpawner;
 use crate::tui::terminal::Tui;
 use crate::views::publish::Publisher;
 use crate::views::stream::StreamView;
@@ -21,8 +20,12 @@ pub async fn up(args: UpArgs) -> i32 {
     // Accepted for Tilt compatibility; the web dashboard is separate work.
     let _ = args.port;
     let (wtx, wrx) = mpsc::unbounded_channel();
+    let (spawner, _instance) = match claim_instance(&args.common.file, args.allow_second_instance) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
+    };
     let deps = Deps {
-        spawner: Arc::new(RealSpawner),
+        spawner: Arc::new(spawner),
         watch: Some((Box::new(NotifyWatch::new(wtx)), wrx)),
         load: Arc::new(crate::config::load),
         inbox: None,

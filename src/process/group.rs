@@ -35,3 +35,39 @@ impl Drop for GroupGuard {
         self.kill();
     }
 }
+
+/// Makes the kernel SIGKILL the child spawned by `cmd` if stilt dies first, even by
+/// `kill -9` (Linux `PR_SET_PDEATHSIG`). Only the direct child is covered: the setting
+/// is cleared on fork, so grandchildren are ended by [`crate::instance`] at the next
+/// start instead (it records every group). Elsewhere this does nothing.
+///
+/// The kernel sends the signal when the *thread* that forked exits, so only call this
+/// from async code on a runtime worker (which lives as long as stilt), never from
+/// `spawn_blocking`, whose idle threads exit: that is why Tiltfile `local()` is not covered.
+pub fn die_with_stilt(cmd: &mut tokio::process::Command) {
+    #[cfg(target_os = "linux")]
+    set_pdeathsig(cmd);
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
+}
+
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn set_pdeathsig(cmd: &mut tokio::process::Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure runs in the forked child before exec and only makes two
+    // async-signal-safe system calls (prctl, getppid); it allocates nothing and takes
+    // no lock. There is no safe API for code that must run between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            // stilt died between fork and prctl: the signal would never come.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other(
+                    "stilt exited while starting the command",
+                ));
+            }
+            Ok(())
+        });
+    }
+}

@@ -167,6 +167,7 @@ fn spawn(
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .process_group(0);
+    crate::process::group::die_with_stilt(&mut cmd);
     cmd.spawn().map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound && project.project_dir.is_dir() {
             ComposeError::ToolNotFound {
