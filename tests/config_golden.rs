@@ -262,4 +262,6 @@ golden! {
     error_compose_missing_file,
     dc_resource_options,
     error_dc_resource_unknown_service,
+    tab_indentation,
+    error_tab_indented_column,
 }

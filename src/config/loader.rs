@@ -17,6 +17,7 @@ use starlark::values::FrozenHeapName;
 use super::collect::{Collector, normalize};
 use super::globals::globals;
 use super::nesting;
+use super::tabs;
 
 /// Tilt runs go.starlark.net with top-level `if`/`for`, recursion, sets and lambdas.
 pub(crate) fn dialect() -> Dialect {
@@ -108,10 +109,14 @@ pub(crate) fn eval_file(
     })
 }
 
-/// starlark's parse, behind the nesting scan (a too-deep expression would overflow
+/// starlark's parse, with tab indentation accepted as in Tilt (see [`tabs`]), behind the nesting scan (a too-deep expression would overflow
 /// the stack inside starlark) and with the place an unclosed bracket was opened
 /// (starlark reports the end of the file, which it shows as `1:1`).
 fn parse(name: &str, src: String) -> starlark::Result<AstModule> {
+    let src = match tabs::without_tab_indentation(&src) {
+        std::borrow::Cow::Borrowed(_) => src,
+        std::borrow::Cow::Owned(rewritten) => rewritten,
+    };
     if let Err(p) = nesting::check_depth(&src) {
         return Err(spanned(name, src, p));
     }
