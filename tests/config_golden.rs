@@ -264,4 +264,5 @@ golden! {
     error_dc_resource_unknown_service,
     tab_indentation,
     error_tab_indented_column,
+    file_var_and_ignored_settings,
 }

@@ -89,7 +89,7 @@ pub(crate) fn eval_file(
     };
     let printer = PrintToCollector(c);
     Module::with_temp_heap(|module| {
-        super::builtins::per_eval::inject(&module, c).map_err(starlark::Error::new_other)?;
+        super::builtins::per_eval::inject(&module, c, path).map_err(starlark::Error::new_other)?;
         {
             let mut eval = Evaluator::new(&module);
             eval.extra = Some(c);
