@@ -54,13 +54,15 @@ pub fn list_of_str(v: Value, what: &str) -> anyhow::Result<Vec<String>> {
         .collect()
 }
 
-/// A command: a non-empty string (run by `sh -c`) or an argv list; `""`, `[]` or `None` is no command.
+/// A command: a non-empty string (run by `sh -c`, surrounding whitespace trimmed as in
+/// Tilt) or an argv list; `""`, `[]` or `None` is no command.
 pub fn cmd(v: Option<Value>, what: &str) -> anyhow::Result<Option<Cmd>> {
     let Some(v) = v.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
     if let Some(s) = v.unpack_str() {
-        return Ok((!s.trim().is_empty()).then(|| Cmd::Shell(s.to_owned())));
+        let s = s.trim();
+        return Ok((!s.is_empty()).then(|| Cmd::Shell(s.to_owned())));
     }
     let argv = list_of_str(v, what)?;
     Ok((!argv.is_empty()).then_some(Cmd::Argv(argv)))
@@ -150,7 +152,21 @@ pub fn downcast<'v, T: starlark::values::StarlarkValue<'v>>(
 
 #[cfg(test)]
 mod tests {
-    use super::go_duration;
+    use super::{cmd, go_duration};
+    use crate::model::Cmd;
+    use starlark::values::Heap;
+
+    #[test]
+    fn a_string_command_is_trimmed_like_tilt() {
+        Heap::temp(|heap| {
+            let v = heap.alloc("\n  echo hi \n\t");
+            assert_eq!(
+                cmd(Some(v), "cmd").unwrap(),
+                Some(Cmd::Shell("echo hi".to_owned()))
+            );
+        });
+    }
+
     use std::time::Duration;
 
     #[test]
