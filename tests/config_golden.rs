@@ -265,4 +265,5 @@ golden! {
     tab_indentation,
     error_tab_indented_column,
     file_var_and_ignored_settings,
+    relative_paths_follow_executing_file,
 }
