@@ -8,6 +8,7 @@ use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{Value, ValueLike};
 
+use super::blob::Blob;
 use crate::config::collect::Collector;
 use crate::model::{Cmd, TriggerMode};
 
@@ -15,13 +16,21 @@ use crate::model::{Cmd, TriggerMode};
 pub const TRIGGER_AUTO: i32 = 1;
 pub const TRIGGER_MANUAL: i32 = 2;
 
+/// The text of a string or a blob: Tilt accepts a blob (`local()`'s output, `read_file`)
+/// wherever it takes a string.
+pub fn text(v: Value) -> Option<String> {
+    v.unpack_str()
+        .map(str::to_owned)
+        .or_else(|| v.downcast_ref::<Blob>().map(|b| b.text.clone()))
+}
+
 /// A string, or a list/tuple of strings; `None` gives an empty list.
 pub fn str_or_list(v: Option<Value>, what: &str) -> anyhow::Result<Vec<String>> {
     let Some(v) = v.filter(|v| !v.is_none()) else {
         return Ok(Vec::new());
     };
-    if let Some(s) = v.unpack_str() {
-        return Ok(vec![s.to_owned()]);
+    if let Some(s) = text(v) {
+        return Ok(vec![s]);
     }
     list_of_str(v, what)
 }
@@ -47,8 +56,7 @@ pub fn list_of_str(v: Value, what: &str) -> anyhow::Result<Vec<String>> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            item.unpack_str()
-                .map(str::to_owned)
+            text(*item)
                 .with_context(|| format!("{what}[{i}] must be a string, not {}", item.get_type()))
         })
         .collect()
@@ -60,7 +68,7 @@ pub fn cmd(v: Option<Value>, what: &str) -> anyhow::Result<Option<Cmd>> {
     let Some(v) = v.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
-    if let Some(s) = v.unpack_str() {
+    if let Some(s) = text(v) {
         let s = s.trim();
         return Ok((!s.is_empty()).then(|| Cmd::Shell(s.to_owned())));
     }
@@ -81,10 +89,7 @@ pub fn str_dict(v: Option<Value>, what: &str) -> anyhow::Result<BTreeMap<String,
             let k = k
                 .unpack_str()
                 .with_context(|| format!("{what} keys must be strings, got {}", k.get_type()))?;
-            let val = val
-                .unpack_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| val.to_str());
+            let val = text(val).unwrap_or_else(|| val.to_str());
             Ok((k.to_owned(), val))
         })
         .collect()
