@@ -255,7 +255,8 @@ golden! {
     error_live_update_order,
     error_live_update_sync_outside_context,
     error_live_update_relative_remote,
-    error_live_update_trigger_outside_sync,
+    live_update_trigger_outside_sync,
+    error_live_update_without_sync_or_run,
     error_live_update_sync_outside_deps,
     docker_compose_services,
     docker_compose_enable_by_name("web"),
@@ -266,4 +267,6 @@ golden! {
     error_tab_indented_column,
     file_var_and_ignored_settings,
     relative_paths_follow_executing_file,
+    error_local_resource_dir_without_cmd,
+    error_local_resource_serve_dir_without_serve_cmd,
 }
