@@ -19,6 +19,7 @@ mod globals;
 mod load;
 mod loader;
 mod nesting;
+mod tabs;
 mod traceback;
 
 pub use control::LoadControl;

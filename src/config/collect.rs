@@ -132,21 +132,23 @@ impl Collector {
     }
 }
 
-/// The directory of the Tiltfile (main or loaded) whose code is calling the builtin:
-/// relative paths in a loaded file resolve against that file's directory, as in Tilt.
+/// The directory of the Tiltfile (main or loaded) being executed when the builtin is
+/// called: relative paths resolve against it, as in Tilt. A function defined in a
+/// `load()`ed file and called from the main Tiltfile resolves against the main
+/// Tiltfile; the loaded file's own top-level code resolves against its directory.
 pub fn current_dir(eval: &Evaluator<'_, '_, '_>) -> PathBuf {
-    if let Some(loc) = eval.call_stack_top_location()
-        && let Some(dir) = Path::new(loc.filename()).parent()
-    {
-        return dir.to_path_buf();
-    }
-    eval.extra
-        .and_then(|e| e.downcast_ref::<Collector>())
-        .map(|c| c.main_dir.clone())
-        .unwrap_or_else(|| PathBuf::from("."))
+    let Some(c) = eval.extra.and_then(|e| e.downcast_ref::<Collector>()) else {
+        return PathBuf::from(".");
+    };
+    c.loading
+        .borrow()
+        .last()
+        .and_then(|file| file.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| c.main_dir.clone())
 }
 
-/// `path` made absolute against the calling file's directory, with `.` and `..` folded.
+/// `path` made absolute against the executing file's directory, with `.` and `..` folded.
 pub fn resolve(eval: &Evaluator<'_, '_, '_>, path: &str) -> PathBuf {
     normalize(&current_dir(eval).join(path))
 }

@@ -168,8 +168,8 @@ fn the_position_is_in_the_loaded_file_that_hangs() {
     );
     let control = LoadControl::default();
     let rx = start(&p, &control);
-    // local() runs in the directory of the file that calls it.
-    let file = p.path().join("lib/pids");
+    // local() runs in the directory of the Tiltfile being executed (the main one), as in Tilt.
+    let file = p.path().join("pids");
     assert!(
         eventually(|| pids(&file).len() == 2),
         "command never started"

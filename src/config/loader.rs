@@ -17,6 +17,7 @@ use starlark::values::FrozenHeapName;
 use super::collect::{Collector, normalize};
 use super::globals::globals;
 use super::nesting;
+use super::tabs;
 
 /// Tilt runs go.starlark.net with top-level `if`/`for`, recursion, sets and lambdas.
 pub(crate) fn dialect() -> Dialect {
@@ -88,7 +89,7 @@ pub(crate) fn eval_file(
     };
     let printer = PrintToCollector(c);
     Module::with_temp_heap(|module| {
-        super::builtins::per_eval::inject(&module, c).map_err(starlark::Error::new_other)?;
+        super::builtins::per_eval::inject(&module, c, path).map_err(starlark::Error::new_other)?;
         {
             let mut eval = Evaluator::new(&module);
             eval.extra = Some(c);
@@ -108,10 +109,14 @@ pub(crate) fn eval_file(
     })
 }
 
-/// starlark's parse, behind the nesting scan (a too-deep expression would overflow
+/// starlark's parse, with tab indentation accepted as in Tilt (see [`tabs`]), behind the nesting scan (a too-deep expression would overflow
 /// the stack inside starlark) and with the place an unclosed bracket was opened
 /// (starlark reports the end of the file, which it shows as `1:1`).
 fn parse(name: &str, src: String) -> starlark::Result<AstModule> {
+    let src = match tabs::without_tab_indentation(&src) {
+        std::borrow::Cow::Borrowed(_) => src,
+        std::borrow::Cow::Owned(rewritten) => rewritten,
+    };
     if let Err(p) = nesting::check_depth(&src) {
         return Err(spanned(name, src, p));
     }

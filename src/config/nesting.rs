@@ -164,7 +164,7 @@ impl Scan {
     }
 }
 
-fn skip_line(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn skip_line(bytes: &[u8], i: usize) -> usize {
     bytes[i..]
         .iter()
         .position(|&b| b == b'\n')
@@ -181,7 +181,7 @@ fn skip_word(bytes: &[u8], i: usize) -> usize {
 /// Past the string starting at `i` (its prefix, if any, was skipped as a word). A
 /// backslash always keeps the next character in the string, raw or not, as in
 /// Python; a one-quote string also ends at a newline (starlark reports that).
-fn skip_string(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn skip_string(bytes: &[u8], i: usize) -> usize {
     let q = bytes[i];
     let triple = bytes.len() >= i + 3 && bytes[i + 1] == q && bytes[i + 2] == q;
     let mut j = if triple { i + 3 } else { i + 1 };

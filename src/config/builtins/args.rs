@@ -8,6 +8,7 @@ use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{Value, ValueLike};
 
+use super::blob::Blob;
 use crate::config::collect::Collector;
 use crate::model::{Cmd, TriggerMode};
 
@@ -15,13 +16,21 @@ use crate::model::{Cmd, TriggerMode};
 pub const TRIGGER_AUTO: i32 = 1;
 pub const TRIGGER_MANUAL: i32 = 2;
 
+/// The text of a string or a blob: Tilt accepts a blob (`local()`'s output, `read_file`)
+/// wherever it takes a string.
+pub fn text(v: Value) -> Option<String> {
+    v.unpack_str()
+        .map(str::to_owned)
+        .or_else(|| v.downcast_ref::<Blob>().map(|b| b.text.clone()))
+}
+
 /// A string, or a list/tuple of strings; `None` gives an empty list.
 pub fn str_or_list(v: Option<Value>, what: &str) -> anyhow::Result<Vec<String>> {
     let Some(v) = v.filter(|v| !v.is_none()) else {
         return Ok(Vec::new());
     };
-    if let Some(s) = v.unpack_str() {
-        return Ok(vec![s.to_owned()]);
+    if let Some(s) = text(v) {
+        return Ok(vec![s]);
     }
     list_of_str(v, what)
 }
@@ -47,20 +56,21 @@ pub fn list_of_str(v: Value, what: &str) -> anyhow::Result<Vec<String>> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            item.unpack_str()
-                .map(str::to_owned)
+            text(*item)
                 .with_context(|| format!("{what}[{i}] must be a string, not {}", item.get_type()))
         })
         .collect()
 }
 
-/// A command: a non-empty string (run by `sh -c`) or an argv list; `""`, `[]` or `None` is no command.
+/// A command: a non-empty string (run by `sh -c`, surrounding whitespace trimmed as in
+/// Tilt) or an argv list; `""`, `[]` or `None` is no command.
 pub fn cmd(v: Option<Value>, what: &str) -> anyhow::Result<Option<Cmd>> {
     let Some(v) = v.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
-    if let Some(s) = v.unpack_str() {
-        return Ok((!s.trim().is_empty()).then(|| Cmd::Shell(s.to_owned())));
+    if let Some(s) = text(v) {
+        let s = s.trim();
+        return Ok((!s.is_empty()).then(|| Cmd::Shell(s.to_owned())));
     }
     let argv = list_of_str(v, what)?;
     Ok((!argv.is_empty()).then_some(Cmd::Argv(argv)))
@@ -79,10 +89,7 @@ pub fn str_dict(v: Option<Value>, what: &str) -> anyhow::Result<BTreeMap<String,
             let k = k
                 .unpack_str()
                 .with_context(|| format!("{what} keys must be strings, got {}", k.get_type()))?;
-            let val = val
-                .unpack_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| val.to_str());
+            let val = text(val).unwrap_or_else(|| val.to_str());
             Ok((k.to_owned(), val))
         })
         .collect()
@@ -150,7 +157,21 @@ pub fn downcast<'v, T: starlark::values::StarlarkValue<'v>>(
 
 #[cfg(test)]
 mod tests {
-    use super::go_duration;
+    use super::{cmd, go_duration};
+    use crate::model::Cmd;
+    use starlark::values::Heap;
+
+    #[test]
+    fn a_string_command_is_trimmed_like_tilt() {
+        Heap::temp(|heap| {
+            let v = heap.alloc("\n  echo hi \n\t");
+            assert_eq!(
+                cmd(Some(v), "cmd").unwrap(),
+                Some(Cmd::Shell("echo hi".to_owned()))
+            );
+        });
+    }
+
     use std::time::Duration;
 
     #[test]

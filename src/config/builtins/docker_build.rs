@@ -153,7 +153,9 @@ fn docker_build_module(b: &mut GlobalsBuilder) {
             ));
         }
         let context = resolve(eval, context);
-        if !context.is_dir() {
+        // A missing context is accepted: Tilt checks it when it builds (the build then
+        // fails naming the directory); only something that is not a directory is refused.
+        if context.exists() && !context.is_dir() {
             bail!(
                 "docker_build({image_ref:?}): the build context {} is not a directory",
                 context.display()

@@ -86,8 +86,15 @@ fn a_missing_dockerfile_is_an_error_and_still_watched() {
 }
 
 #[test]
-fn a_missing_context_is_an_error() {
-    let f = Project::new("docker_build('web', 'nope')\n").fail();
+fn a_missing_context_is_accepted_at_load_like_tilt() {
+    Project::new("docker_build('web', 'later', dockerfile_contents='FROM scratch')\n").load();
+}
+
+#[test]
+fn a_context_that_is_a_file_is_an_error() {
+    let p = Project::new("docker_build('web', 'f', dockerfile_contents='FROM scratch')\n");
+    p.write("f", "x");
+    let f = p.fail();
     assert_fails_at(&f, "the build context", 1, 1);
     assert!(f.error.to_string().contains("is not a directory"));
 }

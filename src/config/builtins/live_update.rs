@@ -4,7 +4,7 @@
 //! absolute (resolved against the file that called the step builtin, as in Tilt). The
 //! steps are only checked as a whole when `docker_build` / `custom_build` receives
 //! them ([`spec_of`]): the order, sync paths inside the build's inputs, absolute
-//! remote paths and run triggers inside a sync. So every such error points at the
+//! remote paths and at least one sync or run. So every such error points at the
 //! build call that owns the list.
 
 use std::fmt;
@@ -187,7 +187,13 @@ pub fn spec_of(v: Value, inputs: Inputs) -> anyhow::Result<LiveUpdateSpec> {
             Step::Restart => spec.restart = true,
         }
     }
-    check_triggers(&steps, &spec.syncs)?;
+    // A run trigger outside every sync is accepted, as in Tilt (it checks nothing there).
+    if !steps.is_empty() && spec.syncs.is_empty() && spec.runs.is_empty() {
+        bail!(
+            "live_update needs at least one sync() or run() step: the other steps only \
+             modify what those do"
+        );
+    }
     Ok(spec)
 }
 
@@ -250,25 +256,6 @@ fn check_sync(shown: &str, local: &Path, remote: &str, inputs: Inputs) -> anyhow
             local.display(),
             inputs.describe()
         );
-    }
-    Ok(())
-}
-
-fn check_triggers(steps: &[&StepValue], syncs: &[SyncStep]) -> anyhow::Result<()> {
-    for s in steps {
-        let Step::Run(run) = &s.step else { continue };
-        if let Some(t) = run
-            .triggers
-            .iter()
-            .find(|t| !syncs.iter().any(|sync| t.starts_with(&sync.local)))
-        {
-            bail!(
-                "live_update: {}: the trigger {} is not inside any sync() local path, \
-                 so a change to it never reaches the container",
-                s.shown,
-                t.display()
-            );
-        }
     }
     Ok(())
 }

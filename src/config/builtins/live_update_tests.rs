@@ -88,9 +88,19 @@ fn relative_remote_path_is_an_error() {
 }
 
 #[test]
-fn run_trigger_outside_every_sync_is_an_error() {
-    let f = project("[sync('app/src', '/srv'), run('make', trigger='app/Makefile')]").fail();
-    assert_fails_at(&f, "is not inside any sync() local path", 1, 1);
+fn run_trigger_outside_every_sync_is_accepted_like_tilt() {
+    project("[sync('app/src', '/srv'), run('make', trigger='app/Makefile')]").load();
+}
+
+#[test]
+fn steps_without_a_sync_or_a_run_are_an_error() {
+    let f = project("[restart_container()]").fail();
+    assert_fails_at(
+        &f,
+        "live_update needs at least one sync() or run() step",
+        1,
+        1,
+    );
 }
 
 #[test]

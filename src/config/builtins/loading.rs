@@ -13,7 +13,7 @@ use starlark::values::dict::Dict;
 use starlark::values::none::NoneType;
 use starlark::values::{FrozenValue, Value};
 
-use super::per_eval::{CONFIG_MARKER, OS_MARKER};
+use super::per_eval::{CONFIG_MARKER, FILE_VAR, OS_MARKER};
 use crate::config::collect::{Collector, current_dir};
 use crate::config::loader::load_module;
 
@@ -22,6 +22,7 @@ fn injected<'v>(name: &str, v: Value<'v>, eval: &Evaluator<'v, '_, '_>) -> bool 
     let marker = match name {
         "os" => OS_MARKER,
         "config" => CONFIG_MARKER,
+        FILE_VAR => return true,
         _ => return false,
     };
     v.get_type() == "struct" && v.has_attr(marker, eval.heap())

@@ -13,6 +13,14 @@ use super::values::{ProbeValue, links_arg};
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
 use crate::model::{LocalSpec, Resource, ResourceKind};
 
+/// A string or blob argument; `None` is `""`.
+fn optional_text(v: Value, what: &str) -> anyhow::Result<String> {
+    if v.is_none() {
+        return Ok(String::new());
+    }
+    super::blob::text_of(v, what)
+}
+
 #[starlark_module]
 fn local_resource_module(b: &mut GlobalsBuilder) {
     /// Tilt's positional order: name, cmd, deps, trigger_mode, resource_deps, ignore,
@@ -36,8 +44,8 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] env: Value<'v>,
         #[starlark(default = NoneType)] serve_env: Value<'v>,
         #[starlark(default = NoneType)] readiness_probe: Value<'v>,
-        #[starlark(default = "")] dir: &str,
-        #[starlark(default = "")] serve_dir: &str,
+        #[starlark(default = NoneType)] dir: Value<'v>,
+        #[starlark(default = NoneType)] serve_dir: Value<'v>,
         #[starlark(default = NoneType)] labels: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
@@ -55,6 +63,9 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
         {
             bail!("a resource named {name:?} is already declared");
         }
+        // `None` (as in Tilt) and `""` mean the Tiltfile's directory.
+        let dir = optional_text(dir, "dir")?;
+        let serve_dir = optional_text(serve_dir, "serve_dir")?;
         let here = current_dir(eval);
         let dir_of = |d: &str| {
             if d.is_empty() {
@@ -73,8 +84,8 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
             ignore: str_or_list(Some(ignore), "ignore")?,
             env: str_dict(Some(env), "env")?,
             serve_env: str_dict(Some(serve_env), "serve_env")?,
-            dir: dir_of(dir),
-            serve_dir: dir_of(serve_dir),
+            dir: dir_of(&dir),
+            serve_dir: dir_of(&serve_dir),
             readiness_probe: probe_arg(readiness_probe)?,
             allow_parallel,
         };
@@ -82,6 +93,18 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
         crate::watch::PathFilter::new(&c.main_dir, &spec.ignore)?;
         if spec.cmd.is_none() && spec.serve_cmd.is_none() {
             bail!("local_resource {name:?} needs a cmd or a serve_cmd");
+        }
+        if !dir.is_empty() && spec.cmd.is_none() {
+            bail!(
+                "local_resource {name:?}: dir= is set but cmd is not ('dir' only affects 'cmd'; \
+                 use serve_dir= for serve_cmd)"
+            );
+        }
+        if !serve_dir.is_empty() && spec.serve_cmd.is_none() {
+            bail!(
+                "local_resource {name:?}: serve_dir= is set but serve_cmd is not \
+                 ('serve_dir' only affects 'serve_cmd')"
+            );
         }
         let resource = Resource {
             name: name.into(),

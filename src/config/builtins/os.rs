@@ -123,10 +123,14 @@ fn os_module(b: &mut GlobalsBuilder) {
     }
 
     fn putenv<'v>(
-        #[starlark(require = pos)] key: &str,
-        #[starlark(require = pos)] value: &str,
+        #[starlark(require = pos)] key: starlark::values::Value<'v>,
+        #[starlark(require = pos)] value: starlark::values::Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        // A blob (`local()`'s output) is accepted where a string is, as in Tilt.
+        let key = super::blob::text_of(key, "os.putenv() key")?;
+        let value = super::blob::text_of(value, "os.putenv() value")?;
+        let (key, value) = (key.as_str(), value.as_str());
         if key.is_empty() || key.contains('=') || key.contains('\0') || value.contains('\0') {
             bail!("os.putenv(): invalid environment variable name {key:?}");
         }

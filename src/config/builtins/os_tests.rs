@@ -99,3 +99,12 @@ fn realpath_of_a_missing_file_is_an_error() {
     let p = Project::new("\n\nos.path.realpath('missing')\n");
     assert_fails_at(&p.fail(), "os.path.realpath()", 3, 1);
 }
+
+#[test]
+fn blobs_are_accepted_where_strings_are() {
+    let p = Project::new(
+        "os.putenv('K', local('printf v', quiet=True))\n\
+         local_resource('x', cmd=local('printf \"echo $K\"', quiet=True), deps=[blob('a.txt')])\n",
+    );
+    assert_eq!(cmd_of(&p.load(), "x"), "echo v");
+}

@@ -4,7 +4,7 @@
 //! `config.tilt_subcommand` or a current `os.environ`. Before each Tiltfile (main
 //! or loaded) runs, [`inject`] sets module variables `os` and `config` that shadow
 //! the global namespaces: structs with every function of the namespace plus the
-//! evaluation's values. Loaded files see the same values.
+//! evaluation's values. Loaded files see the same values, and each its own `__file__`.
 
 use starlark::environment::Module;
 use starlark::values::dict::Dict;
@@ -51,9 +51,18 @@ fn path_string(p: &std::path::Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// Sets the per-evaluation `os` and `config` module variables.
-pub(crate) fn inject(module: &Module<'_>, c: &Collector) -> anyhow::Result<()> {
+/// The module variable naming the file being executed, as in Tilt.
+pub(crate) const FILE_VAR: &str = "__file__";
+
+/// Sets the per-evaluation `os` and `config` module variables, and `__file__`: the
+/// absolute path of `file`, the Tiltfile (main or loaded) this module runs.
+pub(crate) fn inject(
+    module: &Module<'_>,
+    c: &Collector,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
     let heap = module.heap();
+    module.set(FILE_VAR, heap.alloc(path_string(file)));
     let mut environ = starlark::collections::SmallMap::new();
     for (k, v) in c.environ() {
         let key = heap.alloc(k);

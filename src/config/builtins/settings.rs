@@ -127,6 +127,69 @@ fn settings_module(b: &mut GlobalsBuilder) {
         Ok(NoneType)
     }
 
+    /// Tilt's analytics and telemetry hooks: accepted and ignored, like `analytics_settings`.
+    fn experimental_analytics_report<'v>(
+        #[starlark(args)] _args: Value<'v>,
+        #[starlark(kwargs)] _kwargs: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        Ok(NoneType)
+    }
+
+    fn experimental_metrics_settings<'v>(
+        #[starlark(args)] _args: Value<'v>,
+        #[starlark(kwargs)] _kwargs: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        Ok(NoneType)
+    }
+
+    fn experimental_telemetry_cmd<'v>(
+        #[starlark(args)] _args: Value<'v>,
+        #[starlark(kwargs)] _kwargs: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        Ok(NoneType)
+    }
+
+    /// Legacy Tilt Cloud team id: accepted and ignored.
+    fn set_team<'v>(#[starlark(require = pos)] team_id: Value<'v>) -> anyhow::Result<NoneType> {
+        let _ = team_id;
+        Ok(NoneType)
+    }
+
+    /// Tilt feature flags: accepted and ignored (stilt has no flagged features).
+    fn enable_feature<'v>(
+        #[starlark(require = pos)] feature_name: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        let _ = feature_name;
+        Ok(NoneType)
+    }
+
+    /// Where Kubernetes CRDs keep image references: accepted and ignored while
+    /// stilt has no Kubernetes target.
+    fn k8s_image_json_path<'v>(
+        #[starlark(require = pos)] paths: Value<'v>,
+        #[starlark(default = NoneOr::None)] api_version: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] kind: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] name: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] namespace: NoneOr<Value<'v>>,
+    ) -> anyhow::Result<NoneType> {
+        let _ = (paths, api_version, kind, name, namespace);
+        Ok(NoneType)
+    }
+
+    /// Tilt's pruning of old images: accepted and ignored; `stilt down` removes the
+    /// image tags stilt built.
+    #[allow(clippy::too_many_arguments)]
+    fn docker_prune_settings<'v>(
+        #[starlark(default = NoneOr::None)] disable: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] max_age_mins: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] num_builds: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] interval_hrs: NoneOr<Value<'v>>,
+        #[starlark(default = NoneOr::None)] keep_recent: NoneOr<Value<'v>>,
+    ) -> anyhow::Result<NoneType> {
+        let _ = (disable, max_age_mins, num_builds, interval_hrs, keep_recent);
+        Ok(NoneType)
+    }
+
     /// A guard for Kubernetes contexts; harmless to accept while stilt has no Kubernetes target.
     fn allow_k8s_contexts<'v>(
         #[starlark(require = pos)] _contexts: Value<'v>,

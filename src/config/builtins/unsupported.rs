@@ -26,12 +26,9 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("workload_to_resource_function", "Kubernetes"),
     ("port_forward", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),
-    ("docker_prune_settings", "image builds"),
     ("local_git_repo", "git helpers"),
-    ("enable_feature", "feature flags"),
     ("disable_feature", "feature flags"),
     ("disable_snapshots", "snapshots"),
-    ("set_team", "Tilt Cloud"),
 ];
 
 #[derive(Debug, ProvidesStaticType, NoSerialize, StarlarkPagable, Allocative)]
