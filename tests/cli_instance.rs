@@ -53,15 +53,21 @@ fn the_next_up_ends_what_a_sigkilled_stilt_left() {
     assert!(left, "left behind by the killed stilt: {pids:?}\n{out}");
 }
 
-#[test]
-fn a_second_up_in_the_same_project_refuses_and_names_the_first() {
-    let f = Fixture::new(FORKING_SERVER);
-    let first = f.up();
+/// `stilt up` with its forking server running (both processes wrote their pids).
+fn up_serving(f: &Fixture) -> std::process::Child {
+    let up = f.up();
     assert!(
         wait_for(Duration::from_secs(20), || read_pids(&f.path("pids")).len()
             == 2),
-        "first stilt never started its server"
+        "the first stilt never started its server"
     );
+    up
+}
+
+#[test]
+fn a_second_up_in_the_same_project_refuses_and_names_the_first() {
+    let f = Fixture::new(FORKING_SERVER);
+    let first = up_serving(&f);
     let (code, out) = f.run(&["up", "--stream"]);
     let (ci_code, ci_out) = f.run(&["ci"]);
     let first_pid = first.id();
@@ -76,12 +82,7 @@ fn a_second_up_in_the_same_project_refuses_and_names_the_first() {
 #[test]
 fn allow_second_instance_lets_a_second_up_start() {
     let f = Fixture::new(FORKING_SERVER);
-    let first = f.up();
-    assert!(
-        wait_for(Duration::from_secs(20), || read_pids(&f.path("pids")).len()
-            == 2),
-        "first stilt never started its server"
-    );
+    let first = up_serving(&f);
     let second = f
         .stilt(&["up", "--stream", "--allow-second-instance"])
         .stdout(Stdio::piped())
