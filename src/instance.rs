@@ -45,9 +45,15 @@ pub enum InstanceError {
 
 /// The state directory of the project whose Tiltfile is `tiltfile`.
 pub fn state_dir(tiltfile: &Path) -> PathBuf {
+    state_home().join("stilt").join(project_id(tiltfile))
+}
+
+/// The project's identity: 16 hex characters of the hash of its canonical Tiltfile
+/// path. It names the state directory and labels what stilt applies to a cluster.
+pub fn project_id(tiltfile: &Path) -> String {
     let canonical = std::fs::canonicalize(tiltfile).unwrap_or_else(|_| tiltfile.to_path_buf());
     let hash = blake3::hash(canonical.as_os_str().as_encoded_bytes()).to_hex();
-    state_home().join("stilt").join(&hash.as_str()[..16])
+    hash.as_str()[..16].to_owned()
 }
 
 fn state_home() -> PathBuf {

@@ -91,6 +91,14 @@ pub enum UpdateError {
 pub enum UpdateTarget {
     /// A Docker container, by id (a compose service's container).
     Container { id: String },
+    /// A container of a Kubernetes pod; `docker_id` is its id in the local Docker
+    /// Engine when the cluster runs its pods there (the archive API then works).
+    Pod {
+        namespace: String,
+        pod: String,
+        container: String,
+        docker_id: Option<String>,
+    },
 }
 
 impl UpdateTarget {
@@ -102,6 +110,11 @@ impl UpdateTarget {
     pub fn container_id(&self) -> &str {
         match self {
             UpdateTarget::Container { id } => id,
+            UpdateTarget::Pod {
+                docker_id: Some(id),
+                ..
+            } => id,
+            UpdateTarget::Pod { pod, .. } => pod,
         }
     }
 }
@@ -110,6 +123,12 @@ impl std::fmt::Display for UpdateTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             UpdateTarget::Container { id } => write!(f, "container {}", short_id(id)),
+            UpdateTarget::Pod {
+                namespace,
+                pod,
+                container,
+                ..
+            } => write!(f, "container {container} of pod {namespace}/{pod}"),
         }
     }
 }

@@ -8,15 +8,20 @@ pub mod compose;
 pub mod container;
 pub mod graph;
 pub mod image;
+pub mod k8s;
 pub mod live_update;
 pub mod output;
 pub mod resource;
 pub mod settings;
 
 pub use compose::{ComposeProject, ComposeService};
-pub use container::{ContainerState, ContainerStatus, Health};
+pub use container::{ContainerState, ContainerStatus, FAILING_WAIT_REASONS, Health};
 pub use graph::{GraphError, topo_order};
 pub use image::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
+pub use k8s::{
+    DiscoveryStrategy, ImageSlot, K8S_TARGET, K8sObject, K8sSettings, K8sSpec, PodReadiness,
+    PortForward, UNCATEGORIZED,
+};
 pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
 pub use output::{Exit, Stream};
 pub use resource::{

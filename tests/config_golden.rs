@@ -19,6 +19,7 @@ fn render(name: &str, args: &[&str]) -> String {
         tiltfile: dir.join(format!("{name}.star")),
         args: args.iter().map(|s| s.to_string()).collect(),
         subcommand: "up".into(),
+        k8s: Default::default(),
         ..Default::default()
     };
     let text = match load(&opts) {
@@ -75,6 +76,10 @@ fn render_project(p: &Project) -> String {
                 render_service(&mut s, c);
                 continue;
             }
+            ResourceKind::K8s(k) => {
+                render_k8s(&mut s, k);
+                continue;
+            }
             ResourceKind::Target(t) => {
                 let _ = writeln!(s, "  target={} images={:?}", t.target, t.images);
                 continue;
@@ -99,6 +104,41 @@ fn render_project(p: &Project) -> String {
         }
     }
     s
+}
+
+/// A Kubernetes resource: its objects, workload, image slots and pod settings.
+fn render_k8s(s: &mut String, k: &stilt::model::K8sSpec) {
+    for (i, o) in k.objects.iter().enumerate() {
+        let workload = if k.workload == Some(i) {
+            " (workload)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  object {} {}{workload}",
+            o.api_version,
+            o.selector(true)
+        );
+    }
+    for slot in &k.image_slots {
+        let _ = writeln!(
+            s,
+            "  image {} at {}{}",
+            slot.image_ref, slot.object, slot.pointer
+        );
+    }
+    for pf in &k.port_forwards {
+        let _ = writeln!(s, "  port_forward {pf:?}");
+    }
+    if !k.extra_pod_selectors.is_empty() {
+        let _ = writeln!(s, "  extra_pod_selectors={:?}", k.extra_pod_selectors);
+    }
+    let _ = writeln!(
+        s,
+        "  pod_readiness={:?} discovery={:?}",
+        k.pod_readiness, k.discovery
+    );
 }
 
 /// Each compose project once (services share it): what `config` resolved.

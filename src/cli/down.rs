@@ -23,6 +23,7 @@ pub async fn down(args: DownArgs) -> i32 {
             tiltfile: args.common.file,
             args: args.common.args,
             subcommand: "down".into(),
+            k8s: Default::default(),
             control: LoadControl::default(),
         },
         grace: STOP_GRACE,

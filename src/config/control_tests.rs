@@ -17,6 +17,7 @@ fn start(p: &Project, control: &LoadControl) -> mpsc::Receiver<Result<Loaded, Lo
     let opts = LoadOptions {
         tiltfile: p.path().join("Tiltfile"),
         subcommand: "ci".into(),
+        k8s: Default::default(),
         control: control.clone(),
         ..Default::default()
     };

@@ -19,6 +19,9 @@ pub struct LoadOptions {
     /// Lets the starter cancel the load (and the `local()` commands it runs) and see
     /// where it is; see [`LoadControl`].
     pub control: LoadControl,
+    /// `--context` and `--namespace` from the command line (`k8s_context()`,
+    /// `k8s_namespace()` and the deploy target use them).
+    pub k8s: crate::model::K8sSettings,
 }
 
 #[derive(Debug)]
@@ -77,6 +80,7 @@ fn load_here(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let path = absolute(&opts.tiltfile);
     let mut c = Collector::new(path.clone(), opts.args.clone(), opts.subcommand.clone());
     c.control = opts.control.clone();
+    c.settings.borrow_mut().k8s = opts.k8s.clone();
     c.record_read(&path);
     let result = evaluate(&c, &path).and_then(|()| finish(&c, &path));
     let files_read = c.files_read.borrow().iter().cloned().collect();

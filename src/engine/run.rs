@@ -90,6 +90,7 @@ pub async fn run(
         tiltfile: opts.tiltfile.clone(),
         args: opts.args.clone(),
         subcommand: opts.subcommand.clone(),
+        k8s: Default::default(),
         control: LoadControl::default(),
     };
     let mut c = Controllers {

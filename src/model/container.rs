@@ -15,10 +15,19 @@ pub struct ContainerStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContainerState {
     Created,
+    /// Not started yet or restarting after a crash; `reason` is the runtime's own
+    /// word for why (Kubernetes: `ContainerCreating`, `CrashLoopBackOff`,
+    /// `ErrImageNeverPull`, ...).
+    Waiting {
+        reason: String,
+        message: String,
+    },
     Running,
     Paused,
     Restarting,
-    Exited { code: i64 },
+    Exited {
+        code: i64,
+    },
     Removing,
     Dead,
 }
@@ -28,4 +37,36 @@ pub enum Health {
     Starting,
     Healthy,
     Unhealthy,
+}
+
+/// Kubernetes waiting reasons that mean the container will not start by itself.
+pub const FAILING_WAIT_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "ImageInspectError",
+];
+
+impl ContainerState {
+    /// A waiting state that is a failure (the reason and message), not a step on
+    /// the way to running.
+    pub fn failing_wait(&self) -> Option<String> {
+        match self {
+            ContainerState::Waiting { reason, message }
+                if FAILING_WAIT_REASONS.contains(&reason.as_str()) =>
+            {
+                Some(if message.is_empty() {
+                    reason.clone()
+                } else {
+                    format!("{reason}: {message}")
+                })
+            }
+            _ => None,
+        }
+    }
 }

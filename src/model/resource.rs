@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::compose::ComposeService;
+use super::k8s::{K8S_TARGET, K8sSpec};
 
 /// The name a resource is known by in the Tiltfile, the UI and the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,6 +70,8 @@ pub enum ResourceKind {
     Local(LocalSpec),
     /// A Docker Compose service (`docker_compose` + `dc_resource`).
     Compose(ComposeService),
+    /// Kubernetes objects applied together (`k8s_yaml` + `k8s_resource`).
+    K8s(K8sSpec),
     /// A resource of a deploy target that is registered with the engine by name
     /// instead of being modelled here: the fake target of the engine tests, or a
     /// target under development before it gets its own variant.
@@ -93,6 +96,7 @@ impl Resource {
         match &self.kind {
             ResourceKind::Local(_) => "local",
             ResourceKind::Compose(_) => COMPOSE_TARGET,
+            ResourceKind::K8s(_) => K8S_TARGET,
             ResourceKind::Target(t) => &t.target,
         }
     }
@@ -101,6 +105,7 @@ impl Resource {
         match &self.kind {
             ResourceKind::Local(_) => None,
             ResourceKind::Compose(_) => Some(COMPOSE_TARGET),
+            ResourceKind::K8s(_) => Some(K8S_TARGET),
             ResourceKind::Target(t) => Some(&t.target),
         }
     }
@@ -109,12 +114,19 @@ impl Resource {
         match &self.kind {
             ResourceKind::Local(_) => vec![],
             ResourceKind::Compose(c) => c.image.iter().map(String::as_str).collect(),
+            ResourceKind::K8s(k) => k.images.iter().map(String::as_str).collect(),
             ResourceKind::Target(t) => t.images.iter().map(String::as_str).collect(),
         }
     }
     pub fn local(&self) -> Option<&LocalSpec> {
         match &self.kind {
             ResourceKind::Local(l) => Some(l),
+            _ => None,
+        }
+    }
+    pub fn k8s(&self) -> Option<&K8sSpec> {
+        match &self.kind {
+            ResourceKind::K8s(k) => Some(k),
             _ => None,
         }
     }

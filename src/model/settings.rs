@@ -19,6 +19,8 @@ pub struct Settings {
     pub ci_readiness_timeout: Option<Duration>,
     /// Bytes of log kept per resource before the oldest lines are dropped.
     pub log_cap_bytes: usize,
+    /// Kubernetes: allowed contexts, `--context`/`--namespace`, ci grace period.
+    pub k8s: super::k8s::K8sSettings,
 }
 
 impl Default for Settings {
@@ -32,6 +34,7 @@ impl Default for Settings {
             ci_timeout: Some(Duration::from_secs(30 * 60)),
             ci_readiness_timeout: Some(Duration::from_secs(5 * 60)),
             log_cap_bytes: 1 << 20,
+            k8s: super::k8s::K8sSettings::default(),
         }
     }
 }

@@ -215,6 +215,8 @@ fn config_loaded(state: &mut EngineState, project: Project, at: Instant) {
                 let runtime = Runtime::for_spec(spec);
                 if !r.runtime.same_kind(&runtime) {
                     r.runtime = runtime;
+                } else if let (Some(c), Runtime::Containers(new)) = (r.containers_mut(), &runtime) {
+                    c.ignore_readiness = new.ignore_readiness;
                 }
                 r.spec = spec.clone();
                 if had_run || spec.auto_init {

@@ -153,7 +153,10 @@ impl Runtime {
     /// The runtime a new resource of this spec starts with.
     pub fn for_spec(spec: &Resource) -> Runtime {
         if spec.deploy_target().is_some() {
-            Runtime::Containers(ContainerTrack::default())
+            Runtime::Containers(ContainerTrack {
+                ignore_readiness: spec.k8s().is_some_and(|k| !k.waits_for_pods()),
+                ..ContainerTrack::default()
+            })
         } else if spec.local().is_some_and(|l| l.serve_cmd.is_some()) {
             Runtime::Serve(ServePhase::NotStarted)
         } else {
@@ -209,11 +212,17 @@ pub struct ContainerTrack {
     /// The content hash of each file as it was last live-updated into `deployed_id`:
     /// a save that leaves a file as it was (`sed -i` with no match) syncs nothing.
     pub synced_content: BTreeMap<PathBuf, String>,
+    /// Readiness waits for the container (`false`: Kubernetes `pod_readiness='ignore'`
+    /// or a resource without pods, ready once deployed).
+    pub ignore_readiness: bool,
 }
 
 impl ContainerTrack {
     /// Running, and healthy when it has a healthcheck; or finished with exit code 0.
     pub fn is_ready(&self) -> bool {
+        if self.ignore_readiness {
+            return true;
+        }
         match &self.status {
             Some(s) => match s.state {
                 ContainerState::Running => {
@@ -229,6 +238,9 @@ impl ContainerTrack {
     /// The container's failure, if it failed.
     pub fn error(&self) -> Option<String> {
         let s = self.status.as_ref()?;
+        if let Some(why) = s.state.failing_wait() {
+            return Some(why);
+        }
         match s.state {
             ContainerState::Exited { code } if code != 0 => {
                 Some(format!("container exited with code {code}"))

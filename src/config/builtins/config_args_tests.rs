@@ -179,6 +179,7 @@ fn subcommand_is_visible_in_loaded_files() {
         tiltfile: p.path().join("Tiltfile"),
         args: vec![],
         subcommand: "down".into(),
+        k8s: Default::default(),
         ..Default::default()
     })
     .unwrap();

@@ -34,6 +34,7 @@ impl Project {
             tiltfile: self.path().join("Tiltfile"),
             args: args.iter().map(|s| (*s).to_owned()).collect(),
             subcommand: "up".into(),
+            k8s: Default::default(),
             ..Default::default()
         }
     }
