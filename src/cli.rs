@@ -44,12 +44,27 @@ pub struct CommonArgs {
     /// each time as long again passes (e.g. 90s, 5m; 0 = never).
     #[arg(long, value_parser = parse_timeout, default_value = "60s")]
     pub load_warn_after: Duration,
+    /// Kubernetes context to use instead of the kubeconfig's current context.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Namespace for Kubernetes objects that name none (default: the context's).
+    #[arg(long)]
+    pub namespace: Option<String>,
 }
 
 impl CommonArgs {
     /// `--load-warn-after`, with 0 meaning never.
     pub fn load_warn_after(&self) -> Option<Duration> {
         (!self.load_warn_after.is_zero()).then_some(self.load_warn_after)
+    }
+
+    /// The Kubernetes settings the command line gives.
+    pub fn k8s(&self) -> crate::model::K8sSettings {
+        crate::model::K8sSettings {
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+            ..Default::default()
+        }
     }
 }
 
@@ -78,6 +93,9 @@ pub struct DownArgs {
     /// Also remove the named volumes declared by Docker Compose projects.
     #[arg(long)]
     pub delete_volumes: bool,
+    /// Also delete the Kubernetes Namespaces the Tiltfile declares (kept by default).
+    #[arg(long)]
+    pub delete_namespaces: bool,
 }
 
 #[derive(Debug, Args)]

@@ -90,9 +90,18 @@ pub trait DeployTarget: Send + Sync {
     /// Patches what this target runs in place (live update).
     fn updater(&self) -> Arc<dyn ContainerUpdater>;
 
-    /// The live-update target of a running container it reported.
-    fn update_target(&self, status: &ContainerStatus) -> UpdateTarget {
-        UpdateTarget::container(&status.id)
+    /// The live-update target of a running container it reported, by the
+    /// [`ContainerStatus::id`] it gave. It is also what [`DeployTarget::logs`] follows.
+    fn update_target(&self, id: &str) -> UpdateTarget {
+        UpdateTarget::container(id)
+    }
+
+    /// Whether [`DeployTarget::logs`] of one reported id follows every restart of
+    /// its containers by itself (Kubernetes pods), so the engine starts following as
+    /// soon as the id is reported, in any state, and never restarts the follower for
+    /// the same id. `false`: one follower per container start (Docker).
+    fn logs_follow_restarts(&self) -> bool {
+        false
     }
 }
 
@@ -101,6 +110,9 @@ pub trait DeployTarget: Send + Sync {
 pub struct Backends {
     pub builder: Arc<dyn ImageBuilder>,
     targets: BTreeMap<String, Arc<dyn DeployTarget>>,
+    /// Targets that could not be set up, with why (the compose tool is missing,
+    /// there is no kubeconfig): an error on the resources that need them only.
+    unavailable: BTreeMap<String, String>,
 }
 
 impl Backends {
@@ -108,7 +120,14 @@ impl Backends {
         Backends {
             builder,
             targets: BTreeMap::new(),
+            unavailable: BTreeMap::new(),
         }
+    }
+
+    /// Records that the target `name` cannot be used, and why.
+    pub fn with_unavailable(mut self, name: &str, why: impl Into<String>) -> Self {
+        self.unavailable.insert(name.to_owned(), why.into());
+        self
     }
 
     /// Registers `target` for resources whose spec names `name`.
@@ -126,11 +145,15 @@ impl Backends {
         let name = resource
             .deploy_target()
             .ok_or_else(|| format!("resource {} is not deployed by a target", resource.name))?;
-        self.targets.get(name).cloned().ok_or_else(|| {
-            format!(
+        if let Some(t) = self.targets.get(name) {
+            return Ok(t.clone());
+        }
+        Err(match self.unavailable.get(name) {
+            Some(why) => format!("resource {}: {why}", resource.name),
+            None => format!(
                 "resource {}: no deploy target {name:?} is available in this build",
                 resource.name
-            )
+            ),
         })
     }
 }

@@ -155,6 +155,7 @@ impl Fixture {
             started: self.t0,
             timeout: Some(Duration::from_secs(timeout)),
             readiness_timeout: Some(Duration::from_secs(readiness)),
+            k8s_grace: None,
         }
     }
 
@@ -162,6 +163,7 @@ impl Fixture {
     fn verdict_at(&self, secs: u64) -> Verdict {
         let limits = Limits {
             readiness_timeout: None,
+            k8s_grace: None,
             ..self.limits(600, 0)
         };
         verdict(&self.state, &self.decide(), &limits, self.at(secs))
@@ -925,4 +927,112 @@ fn a_serve_exit_from_an_old_generation_is_ignored() {
         Some(ServePhase::Running { ready: true, .. })
     ));
     assert_eq!(f.verdict_at(5), Verdict::Success);
+}
+
+// ---- Kubernetes pods: waiting errors, grace period, pod_readiness ----
+
+fn k8s(name: &str, pod_readiness: stilt::model::PodReadiness) -> crate::support::Res {
+    let mut r = local(name);
+    r.0.kind = stilt::model::ResourceKind::K8s(stilt::model::K8sSpec {
+        workload: Some(0),
+        pod_readiness,
+        ..Default::default()
+    });
+    r
+}
+
+fn pod(state: stilt::model::ContainerState) -> stilt::model::ContainerStatus {
+    stilt::model::ContainerStatus {
+        id: "ns/web-1".into(),
+        state,
+        health: None,
+        started_at: String::new(),
+        restart_count: 2,
+    }
+}
+
+impl Fixture {
+    fn observe(&mut self, name: &str, status: stilt::model::ContainerStatus, secs: u64) {
+        let at = self.at(secs);
+        self.apply(Action::ContainerObserved {
+            resource: name.into(),
+            status: Some(status),
+            at,
+        });
+    }
+}
+
+#[test]
+fn ci_fails_on_a_crash_looping_pod_at_once_without_a_grace_period() {
+    use stilt::model::{ContainerState, PodReadiness};
+    let mut f = Fixture::loaded(project(vec![k8s("web", PodReadiness::Wait)]));
+    f.start_scheduled(0);
+    f.succeed("web", 1);
+    let crash = ContainerState::Waiting {
+        reason: "CrashLoopBackOff".into(),
+        message: "back-off 10s restarting failed container".into(),
+    };
+    f.observe("web", pod(crash), 2);
+    let why = failure(f.verdict_at(2));
+    assert!(
+        why.contains("web failed: CrashLoopBackOff: back-off"),
+        "{why}"
+    );
+}
+
+#[test]
+fn ci_gives_a_failing_pod_the_k8s_grace_period_to_recover() {
+    use stilt::model::{ContainerState, Health, PodReadiness};
+    let mut f = Fixture::loaded(project(vec![k8s("web", PodReadiness::Wait)]));
+    f.start_scheduled(0);
+    f.succeed("web", 1);
+    let crash = ContainerState::Waiting {
+        reason: "CrashLoopBackOff".into(),
+        message: String::new(),
+    };
+    f.observe("web", pod(crash), 2);
+    let limits = Limits {
+        readiness_timeout: None,
+        k8s_grace: Some(Duration::from_secs(30)),
+        ..f.limits(600, 0)
+    };
+    assert_eq!(
+        verdict(&f.state, &f.decide(), &limits, f.at(20)),
+        Verdict::Running
+    );
+    let late = failure(verdict(&f.state, &f.decide(), &limits, f.at(40)));
+    assert!(late.contains("web failed: CrashLoopBackOff"), "{late}");
+    // Recovering inside the period passes.
+    let mut ok = pod(ContainerState::Running);
+    ok.health = Some(Health::Healthy);
+    f.observe("web", ok, 25);
+    assert_eq!(
+        verdict(&f.state, &f.decide(), &limits, f.at(26)),
+        Verdict::Success
+    );
+}
+
+#[test]
+fn a_container_still_being_created_is_pending_not_failed() {
+    use stilt::model::{ContainerState, PodReadiness};
+    let mut f = Fixture::loaded(project(vec![k8s("web", PodReadiness::Wait)]));
+    f.start_scheduled(0);
+    f.succeed("web", 1);
+    let creating = ContainerState::Waiting {
+        reason: "ContainerCreating".into(),
+        message: String::new(),
+    };
+    f.observe("web", pod(creating), 2);
+    assert_eq!(f.verdict_at(3), Verdict::Running);
+    assert_eq!(f.status("web"), "pending");
+}
+
+#[test]
+fn pod_readiness_ignore_is_ready_once_deployed() {
+    use stilt::model::PodReadiness;
+    let mut f = Fixture::loaded(project(vec![k8s("web", PodReadiness::Ignore)]));
+    f.start_scheduled(0);
+    assert_eq!(f.verdict_at(1), Verdict::Running);
+    f.succeed("web", 1);
+    assert_eq!(f.verdict_at(2), Verdict::Success);
 }

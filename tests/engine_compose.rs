@@ -84,6 +84,7 @@ impl Fixture {
             args: vec![],
             subcommand: subcommand.into(),
             stop_grace: Duration::from_millis(100),
+            k8s: Default::default(),
             load_warn_after: None,
         }
     }

@@ -89,6 +89,7 @@ async fn up(dir: &std::path::Path, deps: Deps, mut view: impl View) -> i32 {
         args: vec![],
         subcommand: "up".into(),
         stop_grace: Duration::from_millis(100),
+        k8s: Default::default(),
         load_warn_after: None,
     };
     run(opts, deps, &mut view, std::future::pending()).await

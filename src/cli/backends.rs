@@ -20,12 +20,17 @@ pub fn real() -> Connect {
 
 fn connect() -> Result<Backends, String> {
     let docker = crate::docker::connect().map_err(|e| e.to_string())?;
-    let compose = ComposeCli::detect().map_err(|e| e.to_string())?;
-    let compose = ComposeTarget::new(
-        Arc::new(compose),
-        Arc::new(DockerRuntime::new(docker.clone())),
-        Arc::new(DockerUpdater::new(docker.clone())),
-    );
-    Ok(Backends::new(Arc::new(DockerBuilder::new(docker)))
-        .with_target(COMPOSE_TARGET, Arc::new(compose)))
+    let backends = Backends::new(Arc::new(DockerBuilder::new(docker.clone())));
+    let backends = match ComposeCli::detect() {
+        Ok(compose) => {
+            let compose = ComposeTarget::new(
+                Arc::new(compose),
+                Arc::new(DockerRuntime::new(docker.clone())),
+                Arc::new(DockerUpdater::new(docker.clone())),
+            );
+            backends.with_target(COMPOSE_TARGET, Arc::new(compose))
+        }
+        Err(e) => backends.with_unavailable(COMPOSE_TARGET, e.to_string()),
+    };
+    Ok(backends)
 }

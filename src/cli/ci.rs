@@ -20,6 +20,7 @@ pub async fn ci(args: CiArgs) -> i32 {
     };
     let opts = EngineOptions {
         load_warn_after: args.common.load_warn_after(),
+        k8s: args.common.k8s(),
         tiltfile: args.common.file,
         args: args.common.args,
         subcommand: "ci".into(),

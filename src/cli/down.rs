@@ -20,10 +20,10 @@ pub async fn down(args: DownArgs) -> i32 {
         load: Arc::new(load),
         warn_after: args.common.load_warn_after(),
         opts: LoadOptions {
+            k8s: args.common.k8s(),
             tiltfile: args.common.file,
             args: args.common.args,
             subcommand: "down".into(),
-            k8s: Default::default(),
             control: LoadControl::default(),
         },
         grace: STOP_GRACE,

@@ -33,6 +33,7 @@ pub async fn up(args: UpArgs) -> i32 {
     };
     let opts = EngineOptions {
         load_warn_after: args.common.load_warn_after(),
+        k8s: args.common.k8s(),
         tiltfile: args.common.file,
         args: args.common.args,
         subcommand: "up".into(),

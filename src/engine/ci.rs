@@ -26,6 +26,9 @@ pub struct Limits {
     pub started: Instant,
     pub timeout: Option<Duration>,
     pub readiness_timeout: Option<Duration>,
+    /// `ci_settings(k8s_grace_period=)`: how long a container waiting on an error
+    /// (`CrashLoopBackOff`, ...) may still recover before `ci` fails.
+    pub k8s_grace: Option<Duration>,
 }
 
 pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: Instant) -> Verdict {
@@ -46,6 +49,9 @@ pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: I
     }
     for r in state.ordered().filter(|r| !r.disabled) {
         if let Some(e) = r.error() {
+            if in_grace(r, limits, now) {
+                continue;
+            }
             // The first line: the rest (a build's failing step, the compose tool's
             // output) was streamed into the resource's log above.
             let first = crate::store::reduce::first_line(&e);
@@ -66,6 +72,14 @@ pub fn verdict(state: &EngineState, decision: &Decision, limits: &Limits, now: I
         return Verdict::Success;
     }
     timed_out(state, decision, limits, now).unwrap_or(Verdict::Running)
+}
+
+/// A container waiting on an error within the grace period may still recover.
+fn in_grace(r: &ResourceState, limits: &Limits, now: Instant) -> bool {
+    let (Some(grace), Some(since)) = (limits.k8s_grace, r.not_ready_since) else {
+        return false;
+    };
+    r.runtime_wait_error().is_some() && now.saturating_duration_since(since) <= grace
 }
 
 fn timed_out(state: &EngineState, d: &Decision, limits: &Limits, now: Instant) -> Option<Verdict> {

@@ -196,16 +196,18 @@ impl DeployController {
             let Some(s) = r.containers().and_then(|c| c.status.as_ref()) else {
                 continue;
             };
-            if s.state != ContainerState::Running {
-                continue;
-            }
-            let key = (s.id.clone(), s.started_at.clone());
-            if self.followers.get(r.name()).is_some_and(|(k, _)| *k == key) {
-                continue;
-            }
             let Ok(target) = backends.target_of(&r.spec) else {
                 continue;
             };
+            let whole = target.logs_follow_restarts();
+            if !whole && s.state != ContainerState::Running {
+                continue;
+            }
+            let started = if whole { "" } else { s.started_at.as_str() };
+            let key = (s.id.clone(), started.to_owned());
+            if self.followers.get(r.name()).is_some_and(|(k, _)| *k == key) {
+                continue;
+            }
             // The same container restarted: its earlier output was shown already.
             let mut since = 0;
             if let Some(((old_id, _), old)) = self.followers.remove(r.name()) {
@@ -214,9 +216,10 @@ impl DeployController {
                     since = crate::clock::unix_now().unwrap_or(0);
                 }
             }
+            let followed = target.update_target(&s.id);
             let task = tasks.spawn(follow_logs(
                 target,
-                (UpdateTarget::container(s.id.as_str()), since),
+                (followed, since),
                 r.name().clone(),
                 tasks.tx(),
                 tasks.shutdown(),

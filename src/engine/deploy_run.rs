@@ -14,7 +14,7 @@ use super::tasks::stopped;
 use super::update_plan::Update;
 use crate::build::ImageBuilder;
 use crate::deploy::DeployTarget;
-use crate::liveupdate::{ApplyError, UpdateTarget, apply, plan_initial_sync};
+use crate::liveupdate::{ApplyError, apply, plan_initial_sync};
 use crate::model::{ContainerState, ImageSpec, Resource, ResourceName, Stream};
 use crate::process::LineSink;
 use crate::store::{Action, RunId, RunOutcome};
@@ -121,7 +121,7 @@ impl Worker<'_> {
                     return RunOutcome::Succeeded;
                 }
                 let updater = self.backend.target.updater();
-                let target = UpdateTarget::container(container.as_str());
+                let target = self.backend.target.update_target(container);
                 match apply(&*updater, &target, plan, self.log.clone()).await {
                     Ok(_) => {
                         self.send(Action::LiveUpdated {
@@ -173,7 +173,7 @@ impl Worker<'_> {
         let running = status
             .as_ref()
             .filter(|s| s.state == ContainerState::Running)
-            .map(|s| UpdateTarget::container(s.id.as_str()));
+            .map(|s| target.update_target(&s.id));
         self.send(Action::ContainerObserved {
             resource: self.name().clone(),
             status,

@@ -48,6 +48,8 @@ pub struct EngineOptions {
     pub stop_grace: Duration,
     /// Report where a Tiltfile load is once it has run this long (`None`: never).
     pub load_warn_after: Option<Duration>,
+    /// `--context` / `--namespace`.
+    pub k8s: crate::model::K8sSettings,
 }
 
 /// The external systems the engine drives.
@@ -90,7 +92,7 @@ pub async fn run(
         tiltfile: opts.tiltfile.clone(),
         args: opts.args.clone(),
         subcommand: opts.subcommand.clone(),
-        k8s: Default::default(),
+        k8s: opts.k8s.clone(),
         control: LoadControl::default(),
     };
     let mut c = Controllers {

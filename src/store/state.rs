@@ -395,6 +395,15 @@ impl ResourceState {
         }
     }
 
+    /// The error of a deployed container that waits to restart or start
+    /// (`CrashLoopBackOff`, `ErrImageNeverPull`, ...), which may still recover.
+    pub fn runtime_wait_error(&self) -> Option<String> {
+        if !matches!(self.update, UpdatePhase::Done(RunOutcome::Succeeded)) {
+            return None;
+        }
+        self.containers()?.status.as_ref()?.state.failing_wait()
+    }
+
     pub fn last_run(&self) -> Option<&RunRecord> {
         self.history.front()
     }

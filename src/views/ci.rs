@@ -46,12 +46,21 @@ impl<W: Write + Send> CiView<W> {
             started: self.started,
             timeout: self.timeout_flag.unwrap_or(settings.ci_timeout),
             readiness_timeout: settings.ci_readiness_timeout,
+            k8s_grace: settings.k8s.grace_period,
         }
     }
 
     /// The next moment a timeout could fire.
     fn next_deadline(&self, state: &EngineState, l: &Limits) -> Option<Instant> {
         let global = l.timeout.map(|t| l.started + t);
+        let grace = l.k8s_grace.and_then(|t| {
+            state
+                .ordered()
+                .filter(|r| r.runtime_wait_error().is_some())
+                .filter_map(|r| r.not_ready_since)
+                .min()
+                .map(|s| s + t + Duration::from_millis(1))
+        });
         let readiness = l.readiness_timeout.and_then(|t| {
             state
                 .ordered()
@@ -59,7 +68,7 @@ impl<W: Write + Send> CiView<W> {
                 .min()
                 .map(|s| s + t + Duration::from_millis(1))
         });
-        [global, readiness].into_iter().flatten().min()
+        [global, readiness, grace].into_iter().flatten().min()
     }
 }
 
