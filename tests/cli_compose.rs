@@ -6,12 +6,11 @@
 //! project name (`stilt-test-...`) and host port, so tests can run side by side; a
 //! guard takes the project down even when a test fails.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::cli_support::{Output, Up, free_port, http_get, poll};
 use crate::docker_support::{docker, project_containers, project_networks};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/compose-web");
@@ -133,107 +132,6 @@ impl Drop for Project {
             .stderr(Stdio::null())
             .status();
     }
-}
-
-/// Stdout and stderr of a child, collected by two threads.
-#[derive(Clone)]
-struct Output(Arc<Mutex<String>>);
-
-impl Output {
-    fn capture(child: &mut Child) -> Output {
-        let buf = Output(Arc::new(Mutex::new(String::new())));
-        let readers: Vec<Box<dyn Read + Send>> = vec![
-            Box::new(child.stdout.take().expect("stdout")),
-            Box::new(child.stderr.take().expect("stderr")),
-        ];
-        for mut r in readers {
-            let b = buf.clone();
-            std::thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n) = r.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    let text = String::from_utf8_lossy(&chunk[..n]).into_owned();
-                    b.0.lock().expect("lock").push_str(&text);
-                }
-            });
-        }
-        buf
-    }
-
-    fn text(&self) -> String {
-        self.0.lock().expect("lock").clone()
-    }
-}
-
-struct Up {
-    child: Child,
-    out: Output,
-}
-
-impl Up {
-    /// Waits until the output contains `needle` (after `from` bytes); returns where it ends.
-    fn wait_for(&self, needle: &str, from: usize, limit: Duration) -> usize {
-        let start = Instant::now();
-        loop {
-            let text = self.out.text();
-            if let Some(i) = text.get(from..).and_then(|t| t.find(needle)) {
-                return from + i + needle.len();
-            }
-            assert!(
-                start.elapsed() < limit,
-                "no {needle:?} within {limit:?}; output:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(mut self) -> String {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        std::thread::sleep(Duration::from_millis(50));
-        self.out.text()
-    }
-}
-
-/// The body of `GET /` on localhost:port (plain HTTP/1.0, no client crate needed).
-fn http_get(port: u16) -> String {
-    use std::io::Write;
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    let mut body = String::new();
-    let _ = s.read_to_string(&mut body);
-    body
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn poll(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    false
 }
 
 const LONG: Duration = Duration::from_secs(120);

@@ -11,9 +11,13 @@ mod cli;
 mod cli_compose;
 /// One stilt per project (the instance lock) and no process left after a SIGKILLed stilt.
 mod cli_instance;
+/// The k8s-web example end to end against the real test cluster.
+mod cli_k8s;
 /// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
 /// report, and no `local()` command left behind.
 mod cli_load;
+/// Output capture, a running `stilt up`, HTTP and polling for binary tests.
+mod cli_support;
 /// Tiltfiles that once aborted or misled the real binary: deep nesting, runaway
 /// recursion, unclosed brackets, bad names, no resources.
 mod cli_tiltfile;
