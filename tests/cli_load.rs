@@ -206,3 +206,20 @@ fn ci_timeout_ends_even_a_load_blocked_where_it_cannot_be_cancelled() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("ERROR: timed out after 2s"), "{out}");
 }
+
+/// `kill -9` of stilt during a load: the `local()` command it waits for dies with it
+/// (its background child is in the same process group, recorded for the next start).
+#[test]
+fn a_local_command_dies_with_a_killed_stilt() {
+    let marker = "31.321";
+    let f = Fixture::new(&format!("local('exec sleep {marker}')\n"));
+    let mut child = f.up();
+    assert!(
+        wait_for(Duration::from_secs(20), || !running(marker).is_empty()),
+        "the local() command never started"
+    );
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, Signal::SIGKILL).expect("kill -9 stilt");
+    let _ = child.wait();
+    assert_none_left(marker);
+}

@@ -43,8 +43,15 @@ impl Drop for GroupGuard {
 ///
 /// The kernel sends the signal when the *thread* that forked exits, so only call this
 /// from async code on a runtime worker (which lives as long as stilt), never from
-/// `spawn_blocking`, whose idle threads exit: that is why Tiltfile `local()` is not covered.
+/// `spawn_blocking`, whose idle threads exit.
 pub fn die_with_stilt(cmd: &mut tokio::process::Command) {
+    die_with_this_thread(cmd.as_std_mut());
+}
+
+/// Like [`die_with_stilt`] for a command that the calling thread waits for (a
+/// Tiltfile `local()` on the load thread): the child is killed when this thread ends,
+/// which is when stilt dies, since the thread outlives the command it waits for.
+pub fn die_with_this_thread(cmd: &mut std::process::Command) {
     #[cfg(target_os = "linux")]
     set_pdeathsig(cmd);
     #[cfg(not(target_os = "linux"))]
@@ -53,7 +60,8 @@ pub fn die_with_stilt(cmd: &mut tokio::process::Command) {
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn set_pdeathsig(cmd: &mut tokio::process::Command) {
+fn set_pdeathsig(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
     let parent = nix::unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes two
     // async-signal-safe system calls (prctl, getppid); it allocates nothing and takes

@@ -96,6 +96,8 @@ fn run(r: Run) -> anyhow::Result<Finished> {
     // Its own process group: cancelling the load signals the command and everything
     // it started, and a Ctrl-C meant for stilt does not reach it behind stilt's back.
     command.process_group(0);
+    // Killed with stilt, even by `kill -9`, instead of running on as an orphan.
+    crate::process::group::die_with_this_thread(&mut command);
     if r.control.is_cancelled() {
         return Err(Cancelled.into());
     }
