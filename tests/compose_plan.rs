@@ -49,6 +49,7 @@ fn web(running: bool, files: &[&str]) -> ResourceState {
         health: None,
         started_at: "t".into(),
         restart_count: 0,
+        restart_loses_files: false,
     });
     r.run_files = files.iter().map(PathBuf::from).collect();
     r

@@ -948,6 +948,7 @@ fn pod(state: stilt::model::ContainerState) -> stilt::model::ContainerStatus {
         health: None,
         started_at: String::new(),
         restart_count: 2,
+        restart_loses_files: true,
     }
 }
 
@@ -1035,4 +1036,34 @@ fn pod_readiness_ignore_is_ready_once_deployed() {
     assert_eq!(f.verdict_at(1), Verdict::Running);
     f.succeed("web", 1);
     assert_eq!(f.verdict_at(2), Verdict::Success);
+}
+
+#[test]
+fn a_pod_container_restarted_from_its_image_gets_its_synced_files_again() {
+    use stilt::model::{ContainerState, PodReadiness};
+    let mut f = Fixture::loaded(project(vec![k8s("web", PodReadiness::Wait)]));
+    f.start_scheduled(0);
+    let mut running = pod(ContainerState::Running);
+    running.started_at = "t1".into();
+    f.observe("web", running.clone(), 1);
+    f.succeed("web", 1);
+    f.apply(Action::LiveUpdated {
+        resource: "web".into(),
+        container: "ns/web-1".into(),
+        files: vec![PathBuf::from("/proj/site/index.html")],
+        content: vec![],
+    });
+    // The kubelet restarted the container: a new one, from the image.
+    let mut restarted = running.clone();
+    restarted.started_at = "t2".into();
+    f.observe("web", restarted, 5);
+    let r = f.res("web");
+    assert!(
+        matches!(r.pending, Some(RunReason::ContainerReplaced { files: 1 })),
+        "{:?}",
+        r.pending
+    );
+    let log: Vec<&str> = r.logs.lines().map(|l| l.text.as_str()).collect();
+    let log = log.join("\n");
+    assert!(log.contains("pod web-1: running"), "{log}");
 }

@@ -173,6 +173,7 @@ fn running(id: &str, health: Option<Health>) -> ContainerStatus {
         health,
         started_at: "later".into(),
         restart_count: 0,
+        restart_loses_files: false,
     }
 }
 

@@ -165,6 +165,7 @@ impl DeployTarget for FakeTarget {
                 health: checked.then_some(Health::Starting),
                 started_at: format!("started-{n}"),
                 restart_count: 0,
+                restart_loses_files: false,
             };
             self.set_status(name.as_str(), Some(status));
             Ok(())

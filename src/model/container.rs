@@ -3,6 +3,8 @@
 /// One observation of a service's container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerStatus {
+    /// The target's id for it: a Docker container id, or `namespace/pod` for a
+    /// Kubernetes pod (the views show `pod <name>` then).
     pub id: String,
     pub state: ContainerState,
     /// `None` when the container has no healthcheck.
@@ -10,6 +12,9 @@ pub struct ContainerStatus {
     /// The Engine's `State.StartedAt`: changes when the container (re)starts.
     pub started_at: String,
     pub restart_count: u32,
+    /// A restart starts from the image again, losing live-updated files (Kubernetes
+    /// restarts a container by creating a new one); Docker restarts keep them.
+    pub restart_loses_files: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

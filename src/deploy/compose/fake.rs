@@ -117,6 +117,7 @@ impl ComposeDeployer for FakeCompose {
                 health: has_healthcheck(project, service).then_some(Health::Starting),
                 started_at: format!("started-{n}"),
                 restart_count: 0,
+                restart_loses_files: false,
             };
             self.runtime
                 .set_status(&project.name, service, Some(status));

@@ -186,6 +186,7 @@ fn container_status(id: String, info: &ContainerInspectResponse) -> ContainerSta
         restart_count: info
             .restart_count
             .map_or(0, |n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)),
+        restart_loses_files: false,
     }
 }
 

@@ -59,6 +59,17 @@ pub(super) fn container_observed(
     };
     let old = c.status.take();
     let note = describe_change(old.as_ref(), status.as_ref());
+    // The same container started again from its image (a Kubernetes restart): what
+    // was synced into it is gone.
+    let restarted_fresh = match (&old, &status) {
+        (Some(o), Some(n)) => {
+            n.restart_loses_files
+                && o.id == n.id
+                && o.started_at != n.started_at
+                && n.state == ContainerState::Running
+        }
+        _ => false,
+    };
     let new_running = status
         .as_ref()
         .filter(|s| s.state == ContainerState::Running)
@@ -75,6 +86,12 @@ pub(super) fn container_observed(
                 // A new container holds the image's files, not what was synced.
                 c.synced_content.clear();
                 c.deployed_id = Some(id);
+            }
+            Some(_) if restarted_fresh => {
+                if !ours && !c.synced.is_empty() && !disabled {
+                    replaced = Some(c.synced.clone());
+                }
+                c.synced_content.clear();
             }
             Some(_) => {}
         }
@@ -105,8 +122,15 @@ fn describe_change(old: Option<&ContainerStatus>, new: Option<&ContainerStatus>)
     let Some(s) = new else {
         return Some("container removed".into());
     };
-    let short: String = s.id.chars().take(12).collect();
+    let who = match s.id.split_once('/') {
+        Some((_, pod)) => format!("pod {pod}"),
+        None => format!("container {}", s.id.chars().take(12).collect::<String>()),
+    };
     let what = match (&s.state, s.health) {
+        (ContainerState::Waiting { reason, message }, _) if message.is_empty() => {
+            format!("waiting: {reason}")
+        }
+        (ContainerState::Waiting { reason, message }, _) => format!("waiting: {reason}: {message}"),
         (ContainerState::Running, Some(Health::Starting)) => "running, health: starting".into(),
         (ContainerState::Running, Some(Health::Healthy)) => "running, healthy".into(),
         (ContainerState::Running, Some(Health::Unhealthy)) => "running, UNHEALTHY".into(),
@@ -114,5 +138,5 @@ fn describe_change(old: Option<&ContainerStatus>, new: Option<&ContainerStatus>)
         (ContainerState::Exited { code }, _) => format!("exited with code {code}"),
         (other, _) => format!("{other:?}").to_lowercase(),
     };
-    Some(format!("container {short}: {what}"))
+    Some(format!("{who}: {what}"))
 }

@@ -37,6 +37,7 @@ fn exited_container_reports_its_exit_code() {
             health: None,
             started_at: "2026-01-01T00:00:00Z".into(),
             restart_count: 2,
+            restart_loses_files: false,
         }
     );
 }
