@@ -64,8 +64,10 @@ fn enabled(svc: &Value, active: &[String]) -> bool {
             .any(|p| active.iter().any(|a| a == p || a == "*"))
 }
 
+/// `depends_on` (a list or a map), then the services named by `links:`
+/// (`service` or `service:alias`), which Tilt also treats as dependencies.
 fn depends_on(svc: &Value) -> Vec<String> {
-    match svc.get("depends_on") {
+    let mut deps: Vec<String> = match svc.get("depends_on") {
         Some(Value::Array(list)) => list
             .iter()
             .filter_map(Value::as_str)
@@ -73,7 +75,15 @@ fn depends_on(svc: &Value) -> Vec<String> {
             .collect(),
         Some(Value::Object(map)) => map.keys().cloned().collect(),
         _ => Vec::new(),
+    };
+    let links = svc.get("links").and_then(Value::as_array);
+    for link in links.into_iter().flatten().filter_map(Value::as_str) {
+        let service = link.split_once(':').map_or(link, |(s, _)| s).trim();
+        if !service.is_empty() && !deps.iter().any(|d| d == service) {
+            deps.push(service.to_owned());
+        }
     }
+    deps
 }
 
 fn has_healthcheck(svc: &Value) -> bool {
@@ -226,6 +236,12 @@ mod tests {
         );
         let m = one(json!({ "depends_on": { "db": { "condition": "service_healthy" } } }));
         assert_eq!(m.depends_on, ["db"]);
+    }
+
+    #[test]
+    fn links_are_dependencies_as_in_tilt() {
+        let s = one(json!({ "depends_on": ["db"], "links": ["cache:redis", "db", "queue"] }));
+        assert_eq!(s.depends_on, ["db", "cache", "queue"]);
     }
 
     #[test]
