@@ -10,6 +10,7 @@
 pub mod compose;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
+pub mod k8s;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -77,6 +77,14 @@ pub enum UpdateError {
         code: i64,
         output: String,
     },
+    /// The target cannot do this at all (a Kubernetes pod cannot be restarted in
+    /// place; exec-based updates are not available): `why` says what to do instead.
+    #[error("cannot {doing} in {target}: {why}")]
+    Unsupported {
+        target: String,
+        doing: &'static str,
+        why: String,
+    },
     #[error("cannot {doing} in container {}: {source}", short_id(container))]
     Api {
         container: String,

@@ -1,0 +1,67 @@
+//! Puts the images stilt built into a resource's objects (pure).
+//!
+//! The places were found at load time ([`ImageSlot`]s, JSON pointers into each
+//! object); a deploy only writes the tagged references there. When the cluster runs
+//! on the Engine that built them, the container is also told never to pull: the image
+//! exists only there, and no registry has it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::model::{ImageSlot, K8sSpec};
+
+/// A slot that does not point at a string in its object: the spec and the objects
+/// disagree (a bug in the loader, or objects edited after it ran).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{kind}/{name}: no image string at {pointer} (for image {image_ref})")]
+pub struct InjectError {
+    pub kind: String,
+    pub name: String,
+    pub pointer: String,
+    pub image_ref: String,
+}
+
+/// The bodies of `spec`'s objects, in order, with every slot's image replaced by the
+/// tag `images` gives for its `image_ref` (slots whose image was not built keep
+/// theirs); with `never_pull`, the containers that got a built image also get
+/// `imagePullPolicy: Never`.
+pub fn inject(
+    spec: &K8sSpec,
+    images: &BTreeMap<String, String>,
+    never_pull: bool,
+) -> Result<Vec<Value>, InjectError> {
+    let mut bodies: Vec<Value> = spec.objects.iter().map(|o| o.body.clone()).collect();
+    for slot in &spec.image_slots {
+        let Some(tagged) = images.get(&slot.image_ref) else {
+            continue;
+        };
+        let Some(body) = bodies.get_mut(slot.object) else {
+            return Err(slot_error(spec, slot));
+        };
+        match body.pointer_mut(&slot.pointer) {
+            Some(v @ Value::String(_)) => *v = Value::String(tagged.clone()),
+            _ => return Err(slot_error(spec, slot)),
+        }
+        if never_pull
+            && let Some(container) = slot.container.as_deref()
+            && let Some(Value::Object(c)) = body.pointer_mut(container)
+        {
+            c.insert("imagePullPolicy".into(), "Never".into());
+        }
+    }
+    Ok(bodies)
+}
+
+fn slot_error(spec: &K8sSpec, slot: &ImageSlot) -> InjectError {
+    let object = spec.objects.get(slot.object);
+    InjectError {
+        kind: object.map_or_else(|| "?".into(), |o| o.kind.clone()),
+        name: object.map_or_else(|| format!("(object #{})", slot.object), |o| o.name.clone()),
+        pointer: slot.pointer.clone(),
+        image_ref: slot.image_ref.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

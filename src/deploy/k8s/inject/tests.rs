@@ -1,0 +1,104 @@
+use serde_json::json;
+
+use super::*;
+use crate::model::K8sObject;
+
+fn spec() -> K8sSpec {
+    let body = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {
+            "initContainers": [{"name": "init", "image": "busybox"}],
+            "containers": [
+                {"name": "web", "image": "web-image", "imagePullPolicy": "Always"},
+                {"name": "side", "image": "sidecar:1.0"}
+            ]
+        }}}
+    });
+    K8sSpec {
+        objects: vec![K8sObject {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            name: "web".into(),
+            namespace: None,
+            body,
+        }],
+        workload: Some(0),
+        images: vec!["web-image".into(), "busybox".into()],
+        image_slots: vec![
+            ImageSlot {
+                object: 0,
+                pointer: "/spec/template/spec/containers/0/image".into(),
+                container: Some("/spec/template/spec/containers/0".into()),
+                image_ref: "web-image".into(),
+            },
+            ImageSlot {
+                object: 0,
+                pointer: "/spec/template/spec/initContainers/0/image".into(),
+                container: Some("/spec/template/spec/initContainers/0".into()),
+                image_ref: "busybox".into(),
+            },
+        ],
+        ..K8sSpec::default()
+    }
+}
+
+fn built() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("web-image".to_owned(), "web-image:stilt-1a2b".to_owned()),
+        ("busybox".to_owned(), "busybox:stilt-3c4d".to_owned()),
+    ])
+}
+
+#[test]
+fn built_images_replace_their_refs_and_are_never_pulled() {
+    let out = inject(&spec(), &built(), true).expect("inject");
+    let pod = &out[0]["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["image"], "web-image:stilt-1a2b");
+    assert_eq!(pod["containers"][0]["imagePullPolicy"], "Never");
+    assert_eq!(pod["initContainers"][0]["image"], "busybox:stilt-3c4d");
+    assert_eq!(pod["initContainers"][0]["imagePullPolicy"], "Never");
+    // A container stilt did not build for is left alone.
+    assert_eq!(
+        pod["containers"][1],
+        json!({"name": "side", "image": "sidecar:1.0"})
+    );
+}
+
+#[test]
+fn without_never_pull_the_pull_policy_is_left_alone() {
+    let out = inject(&spec(), &built(), false).expect("inject");
+    let pod = &out[0]["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["image"], "web-image:stilt-1a2b");
+    assert_eq!(pod["containers"][0]["imagePullPolicy"], "Always");
+    assert!(pod["initContainers"][0].get("imagePullPolicy").is_none());
+}
+
+#[test]
+fn a_slot_whose_image_was_not_built_keeps_its_ref() {
+    let images = BTreeMap::from([("web-image".to_owned(), "web-image:t".to_owned())]);
+    let out = inject(&spec(), &images, true).expect("inject");
+    let pod = &out[0]["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["initContainers"][0],
+        json!({"name": "init", "image": "busybox"})
+    );
+}
+
+#[test]
+fn the_spec_itself_is_not_changed() {
+    let s = spec();
+    let before = s.clone();
+    inject(&s, &built(), true).expect("inject");
+    assert_eq!(s, before);
+}
+
+#[test]
+fn a_slot_that_points_nowhere_is_an_error_naming_the_object() {
+    let mut s = spec();
+    s.image_slots[0].pointer = "/spec/template/spec/containers/5/image".into();
+    let err = inject(&s, &built(), true).expect_err("bad pointer");
+    assert_eq!(
+        err.to_string(),
+        "Deployment/web: no image string at /spec/template/spec/containers/5/image (for image web-image)"
+    );
+}
