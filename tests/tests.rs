@@ -39,6 +39,8 @@ mod engine_compose;
 mod engine_fake;
 /// A second deploy target (the fake one) driven through the engine without engine changes.
 mod engine_target;
+/// The Kubernetes deploy target on the real test cluster (STILT_TEST_KUBECONFIG).
+mod k8s_target;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.
 mod liveupdate_plan;
 /// `stilt up`'s terminal UI driven in tmux: start, trigger, quit, nothing left behind.

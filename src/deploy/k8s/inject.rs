@@ -53,6 +53,45 @@ pub fn inject(
     Ok(bodies)
 }
 
+/// Writes `protocol: TCP` into port lists that omit it (a Service's ports, every
+/// container's ports). TCP is the API's default anyway, but server-side apply on
+/// clusters before 1.20's fix refuses such lists ("associative list with keys has an
+/// element that omits key field \"protocol\""), and Tilt users rarely write it.
+pub fn default_protocols(body: &mut Value) {
+    let kind = body
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if kind == "Service" {
+        fill_protocols(body.pointer_mut("/spec/ports"));
+    }
+    let pod_spec = match kind.as_str() {
+        "Pod" => "/spec",
+        "CronJob" => "/spec/jobTemplate/spec/template/spec",
+        _ => "/spec/template/spec",
+    };
+    for list in ["containers", "initContainers"] {
+        let Some(Value::Array(containers)) = body.pointer_mut(&format!("{pod_spec}/{list}")) else {
+            continue;
+        };
+        for c in containers {
+            fill_protocols(c.get_mut("ports"));
+        }
+    }
+}
+
+fn fill_protocols(ports: Option<&mut Value>) {
+    let Some(Value::Array(ports)) = ports else {
+        return;
+    };
+    for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+        if port.get("protocol").is_none_or(Value::is_null) {
+            port.insert("protocol".into(), "TCP".into());
+        }
+    }
+}
+
 fn slot_error(spec: &K8sSpec, slot: &ImageSlot) -> InjectError {
     let object = spec.objects.get(slot.object);
     InjectError {

@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use super::apply::{Applier, api_error};
 use super::down::{self, DownReport};
-use super::inject::inject;
+use super::inject::{default_protocols, inject};
 use super::labels::stamp;
 use super::placement::{NodeFacts, Placement, decide, local_facts};
 use super::pods::{Member, PodCache, list_pods, watch_pods};
@@ -176,6 +176,7 @@ impl K8sTarget {
         let bodies = inject(spec, images, never_pull)?;
         for mut body in bodies {
             stamp(&mut body, &self.inner.project_id, resource.name.as_str());
+            default_protocols(&mut body);
             self.inner
                 .applier
                 .apply(&self.inner.client, body, &self.inner.namespace, &log)

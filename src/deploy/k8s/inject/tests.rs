@@ -102,3 +102,29 @@ fn a_slot_that_points_nowhere_is_an_error_naming_the_object() {
         "Deployment/web: no image string at /spec/template/spec/containers/5/image (for image web-image)"
     );
 }
+
+#[test]
+fn ports_without_a_protocol_get_tcp() {
+    let mut svc = json!({"kind": "Service", "spec": {"ports": [
+        {"port": 80}, {"port": 53, "protocol": "UDP"}]}});
+    default_protocols(&mut svc);
+    assert_eq!(
+        svc["spec"]["ports"],
+        json!([
+        {"port": 80, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}])
+    );
+
+    let mut deploy = json!({"kind": "Deployment", "spec": {"template": {"spec": {
+        "containers": [{"name": "a", "ports": [{"containerPort": 8080}]}, {"name": "b"}],
+        "initContainers": [{"name": "i", "ports": [{"containerPort": 1, "protocol": null}]}]}}}});
+    default_protocols(&mut deploy);
+    let pod = &deploy["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["ports"][0]["protocol"], "TCP");
+    assert_eq!(pod["containers"][1], json!({"name": "b"}));
+    assert_eq!(pod["initContainers"][0]["ports"][0]["protocol"], "TCP");
+
+    let mut pod =
+        json!({"kind": "Pod", "spec": {"containers": [{"ports": [{"containerPort": 1}]}]}});
+    default_protocols(&mut pod);
+    assert_eq!(pod["spec"]["containers"][0]["ports"][0]["protocol"], "TCP");
+}
