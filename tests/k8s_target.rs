@@ -94,6 +94,11 @@ impl Drop for Namespace {
 
 /// The target on the test cluster, deploying into `ns` for its own project.
 fn target(kubeconfig: &Path, ns: &Namespace) -> K8sTarget {
+    let docker = stilt::docker::connect().expect("Docker Engine");
+    target_with(kubeconfig, ns, Some(docker))
+}
+
+fn target_with(kubeconfig: &Path, ns: &Namespace, docker: Option<bollard::Docker>) -> K8sTarget {
     let kc = Kubeconfig::read_from(kubeconfig).expect("read the test kubeconfig");
     let settings = K8sSettings {
         context: Some("stilt-test".into()),
@@ -102,8 +107,7 @@ fn target(kubeconfig: &Path, ns: &Namespace) -> K8sTarget {
     };
     let conn = connect_with(kc, &settings).expect("client for stilt-test");
     let hash = blake3::hash(ns.name.as_bytes()).to_hex();
-    let docker = stilt::docker::connect().expect("Docker Engine");
-    K8sTarget::with_client(conn, &hash.as_str()[..16], Some(docker))
+    K8sTarget::with_client(conn, &hash.as_str()[..16], docker)
 }
 
 /// Objects from YAML documents; `image_ref` slots for containers whose image is
@@ -496,4 +500,31 @@ async fn live_update_goes_through_the_engine_into_the_pods_container() {
     assert_eq!(seen.as_deref(), Some("from stilt\n"));
     let err = updater.restart(&target).await.expect_err("restart refused");
     assert!(err.to_string().contains("restart_process"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_images_need_a_registry_when_the_cluster_is_not_on_the_local_engine() {
+    let Some(kc) = crate::cli_k8s::kubeconfig() else {
+        return;
+    };
+    let ns = Namespace::new(&kc, "registry");
+    // Without an Engine connection, no node can be the local Engine.
+    let t = target_with(&kc, &ns, None);
+    let r = resource("web", &deployment("web", "true"));
+    let err = t
+        .deploy(&r, &images("web:stilt-1234"), sink().0)
+        .await
+        .expect_err("needs a registry");
+    let text = err.to_string();
+    assert!(text.contains("image web:stilt-1234"), "{text}");
+    assert!(text.contains("registry"), "{text}");
+    assert_eq!(t.writes(), 0);
+    // Objects without built images still deploy.
+    let cfg = resource(
+        "cfg",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    );
+    t.deploy(&cfg, &BTreeMap::new(), sink().0)
+        .await
+        .expect("deploy");
 }
