@@ -289,6 +289,9 @@ async fn a_deployment_and_service_become_ready_and_an_unchanged_redeploy_writes_
         .await
         .expect("deploy new image");
     assert_eq!(t.writes(), 3, "only the Deployment changed");
+    // The old pod still runs, but it is not the resource's pod any more.
+    let now = t.status(&r).await.expect("status");
+    assert!(now.as_ref().is_none_or(|s| s.id != first.id), "{now:?}");
     let second = wait_for(&t, &r, "the new pod", |s| healthy(s) && s.id != first.id).await;
     let pod = second.id.split_once('/').expect("ns/pod").1;
     let image_of = ns.kubectl(&[

@@ -16,6 +16,9 @@ pub const PROJECT: &str = "stilt.dev/project";
 pub const RESOURCE: &str = "stilt.dev/resource";
 /// Label on pod templates: the resource's name in label-safe form.
 pub const RESOURCE_ID: &str = "stilt.dev/resource-id";
+/// Label on pod templates: a hash of the template stilt applied, so the pods of the
+/// latest deploy are told from those of an older one still running (as Tilt does).
+pub const TEMPLATE_HASH: &str = "stilt.dev/pod-template-hash";
 /// Tilt's annotation: `keep` leaves the object in place on `down`.
 pub const DOWN_POLICY: &str = "tilt.dev/down-policy";
 
@@ -82,6 +85,26 @@ pub fn stamp(body: &mut Value, project_id: &str, resource: &str) {
         labels.insert(PROJECT.into(), project.into());
         labels.insert(RESOURCE_ID.into(), label_value(resource).into());
     }
+}
+
+/// Labels the pod template of `body` (a workload's, or a bare Pod itself) with a
+/// hash of that template; returns the hash (`None`: `body` makes no pods). Call it
+/// last: the hash covers the template as it will be applied, without the label.
+pub fn stamp_template_hash(body: &mut Value) -> Option<String> {
+    let meta_path = pod_template_path(body)?;
+    let template_path = &meta_path[..meta_path.len() - 1];
+    let pointer: String = template_path.iter().map(|p| format!("/{p}")).collect();
+    let mut template = body.pointer(&pointer)?.clone();
+    let labels_pointer = "/metadata/labels";
+    if let Some(Value::Object(labels)) = template.pointer_mut(labels_pointer) {
+        labels.remove(TEMPLATE_HASH);
+    }
+    let bytes = serde_json::to_vec(&template).unwrap_or_default();
+    let hash = blake3::hash(&bytes).to_hex().as_str()[..16].to_owned();
+    let mut path = meta_path.to_vec();
+    path.push("labels");
+    object_at(body, &path)?.insert(TEMPLATE_HASH.into(), hash.clone().into());
+    Some(hash)
 }
 
 /// Where the metadata of the pods `body` makes is: a Pod's own, a CronJob's job

@@ -18,7 +18,7 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 
 use super::K8sError;
-use super::labels::{PROJECT, RESOURCE_ID, label_value};
+use super::labels::{PROJECT, RESOURCE_ID, TEMPLATE_HASH, label_value};
 use crate::deploy::{Change, TargetError};
 use crate::model::{DiscoveryStrategy, Resource, ResourceName};
 
@@ -76,6 +76,20 @@ impl Member {
                 .selectors
                 .iter()
                 .any(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    }
+
+    /// Whether `pod` comes from the resource's latest deploy, whose pod templates had
+    /// the hashes `templates`: a pod of its workload must carry one of them (before
+    /// any deploy in this session, every pod does). Pods found by
+    /// `extra_pod_selectors` only are not stilt's to judge.
+    pub fn of_latest_deploy(&self, pod: &Pod, templates: Option<&HashSet<String>>) -> bool {
+        let labels = pod.metadata.labels.as_ref();
+        let label = |k: &str| labels.and_then(|l| l.get(k));
+        let ours = self.id.is_some() && label(RESOURCE_ID) == self.id.as_ref();
+        match templates {
+            Some(t) if ours && !t.is_empty() => label(TEMPLATE_HASH).is_some_and(|h| t.contains(h)),
+            _ => true,
+        }
     }
 
     /// The label selectors that list its pods (each in each of its namespaces).

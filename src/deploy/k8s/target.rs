@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use super::apply::{Applier, api_error};
 use super::down::{self, DownReport};
 use super::inject::{default_protocols, inject};
-use super::labels::stamp;
+use super::labels::{stamp, stamp_template_hash};
 use super::placement::{NodeFacts, Placement, decide, local_facts};
 use super::pods::{Member, PodCache, list_pods, watch_pods};
 use super::status::{current_pod, docker_id, pod_status};
@@ -46,6 +46,9 @@ struct Inner {
     pods: Arc<PodCache>,
     /// The tagged images each resource was deployed with.
     images: Mutex<HashMap<ResourceName, Vec<String>>>,
+    /// The pod template hashes of each resource's latest deploy: older pods still
+    /// running are not its pods any more.
+    templates: Mutex<HashMap<ResourceName, HashSet<String>>>,
     /// The pods `status` reported, by id: what `update_target` resolves.
     reported: Mutex<HashMap<String, Pod>>,
     /// Each resource's log, from its last deploy (port forwards report there).
@@ -85,6 +88,7 @@ impl K8sTarget {
                 placement: OnceCell::new(),
                 pods: Arc::new(PodCache::default()),
                 images: Mutex::default(),
+                templates: Mutex::default(),
                 reported: Mutex::default(),
                 sinks: Mutex::default(),
                 updater: Arc::new(updater),
@@ -174,9 +178,11 @@ impl K8sTarget {
             }
         }
         let bodies = inject(spec, images, never_pull)?;
+        let mut templates = HashSet::new();
         for mut body in bodies {
             stamp(&mut body, &self.inner.project_id, resource.name.as_str());
             default_protocols(&mut body);
+            templates.extend(stamp_template_hash(&mut body));
             self.inner
                 .applier
                 .apply(&self.inner.client, body, &self.inner.namespace, &log)
@@ -194,6 +200,9 @@ impl K8sTarget {
         if let Ok(mut m) = self.inner.sinks.lock() {
             m.insert(resource.name.clone(), log);
         }
+        if let Ok(mut m) = self.inner.templates.lock() {
+            m.insert(resource.name.clone(), templates);
+        }
         Ok(())
     }
 
@@ -206,7 +215,16 @@ impl K8sTarget {
             Some(pods) => pods,
             None => list_pods(&self.inner.client, &member, project).await?,
         };
-        Ok(current_pod(&pods).cloned())
+        let templates = self
+            .inner
+            .templates
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&resource.name).cloned());
+        let latest = pods
+            .iter()
+            .filter(|p| member.of_latest_deploy(p, templates.as_ref()));
+        Ok(current_pod(latest).cloned())
     }
 
     /// Points the resource's port forwards at its pod once that pod runs.
@@ -271,6 +289,9 @@ impl K8sTarget {
                 Err(e) => return Err(api_error(&key, "delete", &e)),
             }
             applier.forget(&key);
+        }
+        if let Ok(mut m) = self.inner.templates.lock() {
+            m.remove(&resource.name);
         }
         Ok(())
     }

@@ -99,3 +99,40 @@ fn objects_without_pods_get_no_template_labels() {
     assert_eq!(body["metadata"]["labels"][PROJECT], "p1");
     assert_eq!(body["spec"], json!({"selector": {"app": "web"}}));
 }
+
+#[test]
+fn the_template_hash_follows_the_pod_template_only() {
+    let deployment = |image: &str, replicas: i64| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"replicas": replicas, "template": {"metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "web", "image": image}]}}}})
+    };
+    let mut a = deployment("web:1", 1);
+    let hash = stamp_template_hash(&mut a).expect("a template");
+    assert_eq!(hash.len(), 16);
+    assert_eq!(
+        a["spec"]["template"]["metadata"]["labels"][TEMPLATE_HASH],
+        hash.as_str()
+    );
+    // Stamping again (the label already there) gives the same hash.
+    assert_eq!(stamp_template_hash(&mut a), Some(hash.clone()));
+    let mut scaled = deployment("web:1", 3);
+    assert_eq!(
+        stamp_template_hash(&mut scaled),
+        Some(hash.clone()),
+        "replicas are not the template"
+    );
+    let mut new_image = deployment("web:2", 1);
+    assert_ne!(stamp_template_hash(&mut new_image), Some(hash));
+}
+
+#[test]
+fn a_bare_pod_is_its_own_template_and_a_service_has_none() {
+    let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}});
+    let hash = stamp_template_hash(&mut pod).expect("pod");
+    assert_eq!(pod["metadata"]["labels"][TEMPLATE_HASH], hash.as_str());
+    let mut svc =
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {}});
+    assert_eq!(stamp_template_hash(&mut svc), None);
+    assert!(svc["metadata"].get("labels").is_none());
+}

@@ -184,3 +184,25 @@ fn changed_pods_name_their_resources() {
         [ResourceName::from("web")]
     );
 }
+
+#[test]
+fn only_pods_of_the_latest_deploy_count_once_there_was_one() {
+    let mut spec = deployment(None);
+    spec.extra_pod_selectors = vec![BTreeMap::from([("app".to_owned(), "db".to_owned())])];
+    let m = Member::of(&resource("web", spec), "dflt").expect("member");
+    let with_hash = |name: &str, hash: &str| {
+        pod(
+            "dflt",
+            name,
+            json!({PROJECT: PROJECT_ID, RESOURCE_ID: "web", TEMPLATE_HASH: hash}),
+        )
+    };
+    let latest = HashSet::from(["h2".to_owned()]);
+    assert!(m.of_latest_deploy(&with_hash("new", "h2"), Some(&latest)));
+    assert!(!m.of_latest_deploy(&with_hash("old", "h1"), Some(&latest)));
+    assert!(!m.of_latest_deploy(&ours("dflt", "unlabelled", "web"), Some(&latest)));
+    // No deploy yet in this session: every pod is a candidate.
+    assert!(m.of_latest_deploy(&with_hash("old", "h1"), None));
+    // A pod found by an extra selector is never filtered.
+    assert!(m.of_latest_deploy(&pod("dflt", "db-0", json!({"app": "db"})), Some(&latest)));
+}
