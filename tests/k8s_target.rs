@@ -424,17 +424,46 @@ async fn down_deletes_what_the_project_applied_and_keeps_down_policy_keep() {
     t.deploy(&r, &BTreeMap::new(), sink().0)
         .await
         .expect("deploy");
+    let web = resource("web", &deployment("web", "exec sleep 3600"));
+    t.deploy(&web, &images(image()), sink().0)
+        .await
+        .expect("deploy web");
+    wait_for(&t, &web, "Running", healthy).await;
+
+    // A disabled resource's objects are deleted.
+    let temp = resource(
+        "temp",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: temp}\n",
+    );
+    t.deploy(&temp, &BTreeMap::new(), sink().0)
+        .await
+        .expect("deploy temp");
+    let (log, removed) = sink();
+    let before = t.writes();
+    t.remove(&temp, log).await.expect("remove");
+    assert_eq!(t.writes(), before + 1);
+    assert_eq!(
+        *removed.lock().expect("lines"),
+        [format!("configmap/temp in namespace {} deleted", ns.name)]
+    );
+
+    // down: the project's objects by label, not its pods (their workloads own them).
     let (log, lines) = sink();
     let report = t.down(false, log).await.expect("down");
+    let mut deleted = report.deleted.clone();
+    deleted.sort();
     assert_eq!(
-        report.deleted,
-        [format!("configmap/gone (namespace {})", ns.name)]
+        deleted,
+        [
+            format!("configmap/gone (namespace {})", ns.name),
+            format!("deployment.apps/web (namespace {})", ns.name),
+        ]
     );
     assert_eq!(
         report.kept,
         [format!("configmap/kept (namespace {})", ns.name)]
     );
-    assert_eq!(lines.lock().expect("lines").len(), 2);
+    assert_eq!(lines.lock().expect("lines").len(), 3);
     let left = ns.kubectl(&[
         "-n",
         &ns.name,
