@@ -560,3 +560,29 @@ async fn built_images_need_a_registry_when_the_cluster_is_not_on_the_local_engin
         .await
         .expect("deploy");
 }
+
+// No test applies a custom resource: the test cluster's API server (1.20 built with
+// Go 1.19) dies with SIGSEGV encoding one (json-iterator's reflect2 map iteration).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_the_cluster_does_not_serve_is_named() {
+    let Some(kc) = crate::cli_k8s::kubeconfig() else {
+        return;
+    };
+    let ns = Namespace::new(&kc, "kind");
+    let t = target(&kc, &ns);
+    let unknown = resource(
+        "nope",
+        "apiVersion: nothing.stilt.dev/v1\nkind: Nope\nmetadata: {name: n}\n",
+    );
+    let err = t
+        .deploy(&unknown, &BTreeMap::new(), sink().0)
+        .await
+        .expect_err("unknown kind");
+    assert!(
+        err.to_string()
+            .contains("does not serve kind Nope of nothing.stilt.dev/v1"),
+        "{err}"
+    );
+    assert_eq!(t.writes(), 0);
+}

@@ -1,7 +1,8 @@
 //! Which API resource serves a kind, and whether it is namespaced: asked of the
 //! cluster once per kind (one discovery request for its group version) and cached
-//! for the connection. A kind the cache does not know is always asked again, so a
-//! CRD applied a moment ago resolves once the API server serves it.
+//! for the connection. A kind the cache does not know is always asked again (twice,
+//! a second apart), so a CRD applied a moment ago resolves once the API server
+//! serves it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +20,9 @@ pub struct Kind {
     pub namespaced: bool,
 }
 
+/// How long to wait before asking again about a kind the cluster did not know.
+const RETRY_UNKNOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Default)]
 pub struct Kinds {
     known: Mutex<HashMap<GroupVersionKind, Kind>>,
@@ -35,14 +39,20 @@ impl Kinds {
         if let Some(k) = self.known.lock().ok().and_then(|m| m.get(&gvk).cloned()) {
             return Ok(k);
         }
-        let (resource, caps) =
-            discovery::pinned_kind(client, &gvk)
-                .await
-                .map_err(|e| K8sError::UnknownKind {
-                    api_version: api_version.to_owned(),
-                    kind: kind.to_owned(),
-                    message: super::api_message(&e),
-                })?;
+        // A kind a CRD applied a moment ago defines is served a little later: ask
+        // once more before calling it unknown.
+        let found = match discovery::pinned_kind(client, &gvk).await {
+            Ok(found) => Ok(found),
+            Err(_) => {
+                tokio::time::sleep(RETRY_UNKNOWN).await;
+                discovery::pinned_kind(client, &gvk).await
+            }
+        };
+        let (resource, caps) = found.map_err(|e| K8sError::UnknownKind {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            message: super::api_message(&e),
+        })?;
         let found = of(resource, &caps);
         if let Ok(mut m) = self.known.lock() {
             m.insert(gvk, found.clone());
