@@ -16,7 +16,7 @@ pub async fn ci(args: CiArgs) -> i32 {
         watch: None,
         load: Arc::new(crate::config::load),
         inbox: None,
-        backends: super::backends::real(),
+        backends: super::backends::real(args.common.k8s(), &args.common.file),
     };
     let opts = EngineOptions {
         load_warn_after: args.common.load_warn_after(),

@@ -3,7 +3,9 @@
 //! Docker Compose projects are taken down (containers and networks; named volumes
 //! only with `--delete-volumes`). Local processes belong to the `stilt up` that
 //! started them and stop when it exits; evaluating the Tiltfile still lets
-//! `if config.tilt_subcommand == "down": local(...)` teardown code run.
+//! `if config.tilt_subcommand == "down": local(...)` teardown code run. Kubernetes
+//! objects carrying this project's label are deleted (not those annotated
+//! `tilt.dev/down-policy: keep`; Namespaces only with `--delete-namespaces`).
 
 use std::sync::Arc;
 
@@ -11,6 +13,7 @@ use super::{DownArgs, STOP_GRACE, interrupted};
 use crate::config::{LoadControl, LoadOptions, load};
 use crate::deploy::compose::ComposeDeployer;
 use crate::deploy::compose::cli::ComposeCli;
+use crate::deploy::k8s::K8sTarget;
 use crate::engine::load_run::{LoadEnd, LoadJob, load_until};
 use crate::model::{ComposeProject, Project};
 use crate::process::{LineSink, Stream};
@@ -60,29 +63,71 @@ pub async fn down(args: DownArgs) -> i32 {
     if locals > 0 {
         println!("{locals} local resource(s): their processes stop with `stilt up`");
     }
-    if projects.is_empty() {
-        return 0;
+    let mut code = 0;
+    if !projects.is_empty() && !compose_down(&projects, args.delete_volumes).await {
+        code = 1;
     }
+    if loaded.project.resources.iter().any(|r| r.k8s().is_some())
+        && !k8s_down(&loaded.project, args.delete_namespaces).await
+    {
+        code = 1;
+    }
+    code
+}
+
+async fn compose_down(projects: &[ComposeProject], delete_volumes: bool) -> bool {
     let cli = match ComposeCli::detect() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Error: {e}");
-            return 1;
+            return false;
         }
     };
-    let mut code = 0;
+    let mut ok = true;
     for p in projects {
         println!("removing Docker Compose project {}", p.name);
-        let log: LineSink = Arc::new(|stream: Stream, line: String| match stream {
-            Stream::Stderr => eprintln!("  {line}"),
-            _ => println!("  {line}"),
-        });
-        if let Err(e) = cli.down(&p, args.delete_volumes, log).await {
+        if let Err(e) = cli.down(p, delete_volumes, indented()).await {
             eprintln!("Error: {e}");
-            code = 1;
+            ok = false;
         }
     }
-    code
+    ok
+}
+
+/// Deletes every Kubernetes object this project applied (found by its label).
+async fn k8s_down(project: &Project, delete_namespaces: bool) -> bool {
+    let id = crate::instance::project_id(&project.tiltfile);
+    let target = match K8sTarget::connect(&project.settings.k8s, &id, None) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("Error: Kubernetes: {e}");
+            return false;
+        }
+    };
+    println!(
+        "deleting the Kubernetes objects of this project (context {})",
+        target.context()
+    );
+    match target.down(delete_namespaces, indented()).await {
+        Ok(report) => {
+            if report.deleted.is_empty() {
+                println!("  nothing to delete");
+            }
+            true
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            false
+        }
+    }
+}
+
+/// Output lines of a teardown, indented under its heading.
+fn indented() -> LineSink {
+    Arc::new(|stream: Stream, line: String| match stream {
+        Stream::Stderr => eprintln!("  {line}"),
+        _ => println!("  {line}"),
+    })
 }
 
 /// Each compose project once, in the order its first service appears.

@@ -29,7 +29,7 @@ pub async fn up(args: UpArgs) -> i32 {
         watch: Some((Box::new(NotifyWatch::new(wtx)), wrx)),
         load: Arc::new(crate::config::load),
         inbox: None,
-        backends: super::backends::real(),
+        backends: super::backends::real(args.common.k8s(), &args.common.file),
     };
     let opts = EngineOptions {
         load_warn_after: args.common.load_warn_after(),
