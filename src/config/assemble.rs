@@ -16,8 +16,10 @@ use crate::config::builtins::compose::{ComposeDecl, DcResourceOpts};
 use crate::config::builtins::image_ref::{same_image, without_tag};
 use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
+use crate::config::k8s::{K8sResourceOpts, ObjectDecl};
 use crate::model::{
     ComposeService, Dockerfile, ImageBuild, ImageSpec, Link, Resource, ResourceKind, ResourceName,
+    TriggerMode,
 };
 
 /// What the Tiltfile declared, as a whole.
@@ -36,6 +38,17 @@ pub struct Declarations {
     pub images: Vec<Declared<ImageSpec>>,
     pub compose: Vec<Declared<ComposeDecl>>,
     pub dc_resources: Vec<Declared<DcResourceOpts>>,
+    pub k8s: K8sDeclarations,
+}
+
+/// `k8s_yaml` objects and `k8s_resource` calls.
+#[derive(Default)]
+pub struct K8sDeclarations {
+    pub objects: Vec<Declared<ObjectDecl>>,
+    pub calls: Vec<Declared<K8sResourceOpts>>,
+    /// Resources declared before the first `k8s_yaml`: its resources go there.
+    pub position: usize,
+    pub trigger_mode: TriggerMode,
 }
 
 fn error(message: String, at: Option<Location>) -> ConfigError {
@@ -65,6 +78,8 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
             placed.push((decl.value.position, r));
         }
     }
+    placed.extend(k8s_resources(&d.k8s, &mut images)?);
+    placed.sort_by_key(|(pos, _)| *pos);
     let resources = interleave(d.locals, placed)?;
     let mut warnings = images.warnings;
     for (i, img) in images.all[..images.declared].iter().enumerate() {
@@ -80,6 +95,43 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
         images: images.all,
         warnings,
     })
+}
+
+/// Tilt's grouping of the `k8s_yaml` objects, placed where the first call was.
+fn k8s_resources(
+    k: &K8sDeclarations,
+    images: &mut Images,
+) -> Result<Vec<(usize, Declared<Resource>)>, ConfigError> {
+    if k.objects.is_empty() && k.calls.is_empty() {
+        return Ok(vec![]);
+    }
+    let objects: Vec<ObjectDecl> = k.objects.iter().map(|d| d.value.clone()).collect();
+    let calls: Vec<K8sResourceOpts> = k.calls.iter().map(|d| d.value.clone()).collect();
+    let declared: Vec<String> = images.all[..images.declared]
+        .iter()
+        .map(|i| i.image_ref.clone())
+        .collect();
+    let first_yaml = k.objects.first().and_then(|d| d.at.clone());
+    let grouped =
+        crate::config::k8s::group(&objects, &calls, &declared, k.trigger_mode).map_err(|e| {
+            let at = e.opts.and_then(|i| k.calls[i].at.clone());
+            error(e.message, at.or(first_yaml.clone()))
+        })?;
+    for used in &grouped.used_images {
+        if let Some(i) = images.find_declared(used) {
+            images.used.insert(i);
+        }
+    }
+    Ok(grouped
+        .resources
+        .into_iter()
+        .map(|(r, call)| {
+            let at = call
+                .and_then(|i| k.calls[i].at.clone())
+                .or(first_yaml.clone());
+            (k.position, Declared { value: r, at })
+        })
+        .collect())
 }
 
 fn known_services(compose: &[Declared<ComposeDecl>]) -> String {

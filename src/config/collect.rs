@@ -16,6 +16,7 @@ use super::builtins::compose::{ComposeDecl, DcResourceOpts};
 use super::builtins::config_args::ConfigArgs;
 use super::control::LoadControl;
 use super::error::Location;
+use super::k8s::{K8sResourceOpts, ObjectDecl};
 use crate::model::{ImageSpec, Resource, Settings, TriggerMode};
 
 /// Something declared by a builtin call, with the place of the call.
@@ -41,6 +42,13 @@ pub struct Collector {
     pub compose: RefCell<Vec<Declared<ComposeDecl>>>,
     /// `dc_resource` options, applied after evaluation (they may precede the service).
     pub dc_resources: RefCell<Vec<Declared<DcResourceOpts>>>,
+    /// Objects from `k8s_yaml`, in declaration order.
+    pub k8s_objects: RefCell<Vec<Declared<ObjectDecl>>>,
+    /// `k8s_resource` calls; applied after evaluation.
+    pub k8s_calls: RefCell<Vec<Declared<K8sResourceOpts>>>,
+    /// How many resources were declared before the first `k8s_yaml`: the
+    /// Kubernetes resources go there.
+    pub k8s_position: Cell<Option<usize>>,
     pub settings: RefCell<Settings>,
     pub default_trigger_mode: Cell<TriggerMode>,
     pub files_read: RefCell<BTreeSet<PathBuf>>,
@@ -77,6 +85,9 @@ impl Collector {
             images: RefCell::default(),
             compose: RefCell::default(),
             dc_resources: RefCell::default(),
+            k8s_objects: RefCell::default(),
+            k8s_calls: RefCell::default(),
+            k8s_position: Cell::new(None),
             settings: RefCell::default(),
             default_trigger_mode: Cell::new(TriggerMode::Auto),
             files_read: RefCell::default(),

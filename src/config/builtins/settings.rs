@@ -97,12 +97,17 @@ fn settings_module(b: &mut GlobalsBuilder) {
     fn ci_settings<'v>(
         #[starlark(require = named, default = NoneOr::None)] timeout: NoneOr<&str>,
         #[starlark(require = named, default = NoneOr::None)] readiness_timeout: NoneOr<&str>,
-        #[starlark(require = named)] k8s_grace_period: Option<Value<'v>>,
+        #[starlark(require = named, default = NoneOr::None)] k8s_grace_period: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let _ = k8s_grace_period;
         let c = Collector::get(eval)?;
         let mut s = c.settings.borrow_mut();
+        // Tilt's empty default: no grace, a failing pod fails `ci` at once.
+        let grace = k8s_grace_period.into_option().filter(|g| !g.is_empty());
+        let grace = grace.map_or(NoneOr::None, NoneOr::Other);
+        if let Some(t) = duration_setting(grace, "k8s_grace_period")? {
+            s.k8s.grace_period = t;
+        }
         if let Some(t) = duration_setting(timeout, "timeout")? {
             s.ci_timeout = t;
         }

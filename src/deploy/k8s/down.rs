@@ -11,7 +11,7 @@ use kube::{Client, ResourceExt};
 
 use super::K8sError;
 use super::kinds::display;
-use super::labels::{DOWN_POLICY, MANAGED_BY, MANAGER, PROJECT, label_value};
+use super::labels::{DOWN_POLICY, MANAGED_BY, MANAGER, PROJECT, RESOURCE, label_value};
 use crate::process::{LineSink, Stream};
 
 /// What `down` did, one `kind/name (namespace)` per object.
@@ -97,6 +97,11 @@ async fn find(
             for obj in list.items {
                 // The same object can be served by two groups (Ingress on old clusters).
                 if !seen.insert(obj.uid().unwrap_or_default()) {
+                    continue;
+                }
+                // Controllers copy a Service's labels onto its Endpoints and
+                // EndpointSlices; only what stilt applied carries its annotation.
+                if !obj.annotations().contains_key(RESOURCE) {
                     continue;
                 }
                 let keep = obj
