@@ -246,8 +246,27 @@ fn up_serves_through_the_port_forward_and_live_updates_the_pod_without_a_new_one
         &up.out.text()[from..]
     );
     assert_eq!(p.pods(), pods, "live update keeps the pod");
-    let out = up.stop();
-    assert!(!out[from..].contains("full update"), "{}", &out[from..]);
+    assert!(
+        !up.out.text()[from..].contains("full update"),
+        "{}",
+        &up.out.text()[from..]
+    );
+
+    // fall_back_on(["Dockerfile"]): a rebuild and a rollout to a new pod, which the
+    // port forward follows.
+    let from = up.out.text().len();
+    p.edit("Dockerfile", "EXPOSE 8080", "EXPOSE 8080\nENV REBUILT=1");
+    up.wait_for("full update", from, LONG);
+    assert!(
+        poll(LONG, || {
+            let now = p.pods();
+            now.len() == 1 && now != pods && http_get(p.port).contains("Hello again")
+        }),
+        "a new pod serves through the port forward: {:?}\n{}",
+        p.pods(),
+        &up.out.text()[from..]
+    );
+    up.stop();
 }
 
 #[test]
@@ -266,7 +285,10 @@ fn a_crash_looping_pod_fails_ci_with_its_reason() {
         "{out}"
     );
     // Computed by the container, so the line cannot come from the build's output.
-    assert!(out.contains("going 42 down"), "the pod's log is shown:\n{out}");
+    assert!(
+        out.contains("going 42 down"),
+        "the pod's log is shown:\n{out}"
+    );
 }
 
 #[test]
