@@ -16,6 +16,7 @@ pub mod collect;
 pub mod control;
 pub mod error;
 mod globals;
+pub mod k8s;
 mod load;
 mod loader;
 mod nesting;
