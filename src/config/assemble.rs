@@ -1,13 +1,15 @@
 //! After evaluation: local resources + compose services + `dc_resource` options +
-//! declared images -> every resource and the project's image list.
+//! Kubernetes objects + `k8s_resource` options + declared images -> every resource
+//! and the project's image list.
 //!
 //! It lives beside `load` rather than in the compose builtins because it assembles
 //! every resource kind, not only compose's.
 //!
 //! Done once at the end because `dc_resource` may precede its `docker_compose` and a
 //! `docker_build` may follow it (Tilt allows both). Compose resources take the place
-//! of their `docker_compose` call among the other resources, so declaration order
-//! stays what the Tiltfile reads like.
+//! of their `docker_compose` call among the other resources, and Kubernetes resources
+//! the place of the first `k8s_yaml`, so declaration order stays what the Tiltfile
+//! reads like.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,8 +18,10 @@ use crate::config::builtins::compose::{ComposeDecl, DcResourceOpts};
 use crate::config::builtins::image_ref::{same_image, without_tag};
 use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
+use crate::config::k8s::resources::{self as k8s, K8sDecls};
 use crate::model::{
     ComposeService, Dockerfile, ImageBuild, ImageSpec, Link, Resource, ResourceKind, ResourceName,
+    TriggerMode,
 };
 
 /// What the Tiltfile declared, as a whole.
@@ -36,6 +40,10 @@ pub struct Declarations {
     pub images: Vec<Declared<ImageSpec>>,
     pub compose: Vec<Declared<ComposeDecl>>,
     pub dc_resources: Vec<Declared<DcResourceOpts>>,
+    pub k8s: K8sDecls,
+    /// The `trigger_mode()` default at the end of evaluation: Kubernetes resources
+    /// take it, as in Tilt where it is project-wide.
+    pub trigger_mode: TriggerMode,
 }
 
 fn error(message: String, at: Option<Location>) -> ConfigError {
@@ -65,6 +73,12 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
             placed.push((decl.value.position, r));
         }
     }
+    let refs: Vec<String> = d.images.iter().map(|i| i.value.image_ref.clone()).collect();
+    let built = k8s::build(&d.k8s, &refs, d.trigger_mode)?;
+    images.used.extend(built.used_images);
+    placed.extend(built.resources.into_iter().map(|r| (d.k8s.position, r)));
+    // Stable: each call's resources keep their order.
+    placed.sort_by_key(|(pos, _)| *pos);
     let resources = interleave(d.locals, placed)?;
     let mut warnings = images.warnings;
     for (i, img) in images.all[..images.declared].iter().enumerate() {

@@ -12,6 +12,7 @@ pub mod docker_build;
 pub mod encoding;
 pub mod files;
 pub mod image_ref;
+pub mod k8s;
 pub mod live_update;
 pub mod loading;
 pub mod local;
@@ -34,6 +35,7 @@ pub fn register_all(b: &mut GlobalsBuilder) {
     custom_build::register(b);
     live_update::register(b);
     compose::register(b);
+    k8s::register(b);
     values::register(b);
     settings::register(b);
     files::register(b);

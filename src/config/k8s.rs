@@ -13,5 +13,6 @@ pub mod guard;
 pub mod images;
 pub mod kubeconfig;
 pub mod ports;
+pub mod resources;
 pub mod select;
 pub mod yaml;

@@ -131,7 +131,10 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
         images: c.images.take(),
         compose: c.compose.take(),
         dc_resources: c.dc_resources.take(),
+        k8s: c.k8s.take(),
+        trigger_mode: c.default_trigger_mode.get(),
     })?;
+    super::k8s::resources::guard_project(c, &assembled.resources)?;
     c.warnings.borrow_mut().extend(assembled.warnings);
     let declared = assembled.resources;
     let resources: Vec<Resource> = declared.iter().map(|d| d.value.clone()).collect();

@@ -97,10 +97,9 @@ fn settings_module(b: &mut GlobalsBuilder) {
     fn ci_settings<'v>(
         #[starlark(require = named, default = NoneOr::None)] timeout: NoneOr<&str>,
         #[starlark(require = named, default = NoneOr::None)] readiness_timeout: NoneOr<&str>,
-        #[starlark(require = named)] k8s_grace_period: Option<Value<'v>>,
+        #[starlark(require = named, default = NoneOr::None)] k8s_grace_period: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let _ = k8s_grace_period;
         let c = Collector::get(eval)?;
         let mut s = c.settings.borrow_mut();
         if let Some(t) = duration_setting(timeout, "timeout")? {
@@ -108,6 +107,12 @@ fn settings_module(b: &mut GlobalsBuilder) {
         }
         if let Some(t) = duration_setting(readiness_timeout, "readiness_timeout")? {
             s.ci_readiness_timeout = t;
+        }
+        if let Some(g) = k8s_grace_period.into_option() {
+            // Unlike the timeouts, 0 is a real value here: no grace at all.
+            let d = go_duration(g)
+                .map_err(|e| anyhow::anyhow!("ci_settings(k8s_grace_period=): {e}"))?;
+            s.k8s.grace_period = Some(d);
         }
         Ok(NoneType)
     }
@@ -187,13 +192,6 @@ fn settings_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneOr::None)] keep_recent: NoneOr<Value<'v>>,
     ) -> anyhow::Result<NoneType> {
         let _ = (disable, max_age_mins, num_builds, interval_hrs, keep_recent);
-        Ok(NoneType)
-    }
-
-    /// A guard for Kubernetes contexts; harmless to accept while stilt has no Kubernetes target.
-    fn allow_k8s_contexts<'v>(
-        #[starlark(require = pos)] _contexts: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
         Ok(NoneType)
     }
 }

@@ -14,17 +14,10 @@ use starlark::values::{
 /// Tilt builtins that are planned but not implemented, with the capability they belong to.
 pub const NOT_YET: &[(&str, &str)] = &[
     ("default_registry", "image builds"),
-    ("k8s_yaml", "Kubernetes"),
-    ("k8s_resource", "Kubernetes"),
     ("k8s_custom_deploy", "Kubernetes"),
     ("k8s_kind", "Kubernetes"),
-    ("k8s_context", "Kubernetes"),
-    ("k8s_namespace", "Kubernetes"),
     ("helm", "Kubernetes"),
     ("kustomize", "Kubernetes"),
-    ("filter_yaml", "Kubernetes"),
-    ("workload_to_resource_function", "Kubernetes"),
-    ("port_forward", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),
     ("local_git_repo", "git helpers"),
     ("disable_feature", "feature flags"),
