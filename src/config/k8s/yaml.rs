@@ -73,11 +73,19 @@ pub fn parse_objects(text: &str, source_name: &str) -> Result<Vec<K8sObject>, Ya
         let value: Value = if doc.text.trim().is_empty() {
             Value::Null
         } else {
-            serde_saphyr::from_str(&doc.text).map_err(|e| err(e.to_string()))?
+            // Padded so the parser's line numbers are the file's.
+            let padded = format!("{}{}", "\n".repeat(doc.line - 1), doc.text);
+            serde_saphyr::from_str(&padded).map_err(|e| err(first_line(&e.to_string())))?
         };
         objects_of(value, &mut out).map_err(err)?;
     }
     Ok(out)
+}
+
+/// The parser's message without its source snippet (the error names the place).
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 
 fn str_field<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
@@ -212,6 +220,8 @@ metadata: {name: web}
         let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n---\nkind: [unclosed\n";
         let e = parse_objects(text, "bad.yaml").unwrap_err();
         assert_eq!((e.document, e.line), (2, 4), "{e}");
+        assert!(e.problem.starts_with("line 5 column 7: "), "{e}");
+        assert!(!e.problem.contains('\n'), "{e}");
     }
 
     #[test]
