@@ -147,11 +147,29 @@ pub fn group(
     let mut on_uncategorized = Vec::new();
     for (ci, call) in calls.iter().enumerate() {
         if call.workload == UNCATEGORIZED && grouping.find(&call.workload).is_none() {
+            if call.new_name.is_some() || !call.objects.is_empty() {
+                return Err(GroupError {
+                    call: Some(ci),
+                    message: "k8s_resource('uncategorized') takes neither new_name= nor \
+                              objects=: it holds what no other resource claims"
+                        .into(),
+                });
+            }
             on_uncategorized.push(ci);
             continue;
         }
         grouping.apply(ci, call)?;
     }
+    finish(objects, drafts, &owner, on_uncategorized)
+}
+
+/// The groups: `uncategorized` (the objects nobody owns) first, then the drafts.
+fn finish(
+    objects: &[K8sObject],
+    drafts: Vec<Draft>,
+    owner: &[Option<usize>],
+    on_uncategorized: Vec<usize>,
+) -> Result<Vec<Group>, GroupError> {
     let mut groups = Vec::new();
     let leftovers: Vec<usize> = (0..objects.len()).filter(|&i| owner[i].is_none()).collect();
     if !leftovers.is_empty() {
@@ -159,7 +177,7 @@ pub fn group(
             name: UNCATEGORIZED.to_owned(),
             objects: apply_order(objects, leftovers),
             workload: None,
-            calls: on_uncategorized.clone(),
+            calls: on_uncategorized,
         });
     } else if let Some(&ci) = on_uncategorized.first() {
         return Err(not_found(ci, UNCATEGORIZED, &drafts));

@@ -224,6 +224,16 @@ fn uncategorized_can_be_configured_when_it_exists() {
     assert_eq!(group(&objects, &[], &calls).unwrap()[0].calls, [0]);
     let e = group(&[deploy("a", "a")], &[], &calls).unwrap_err();
     assert!(e.message.contains("\"uncategorized\" not found"), "{e}");
+    let rename = [Placement {
+        workload: "uncategorized".into(),
+        new_name: Some("x".into()),
+        objects: vec![],
+    }];
+    let e = group(&objects, &[], &rename).unwrap_err();
+    assert!(
+        e.message.contains("takes neither new_name= nor objects="),
+        "{e}"
+    );
 }
 
 #[test]

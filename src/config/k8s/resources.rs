@@ -97,18 +97,42 @@ pub fn build(
         let at = e.call.and_then(|c| d.calls[c].at.clone());
         error(e.message, at)
     })?;
-    let has_uncategorized = groups.iter().any(is_uncategorized);
+    let ctx = Context {
+        d,
+        objects: &objects,
+        declared,
+        trigger_mode,
+        has_uncategorized: groups.iter().any(is_uncategorized),
+    };
     let mut built = Built {
         resources: Vec::new(),
         used_images: HashSet::new(),
     };
     for g in &groups {
+        let r = ctx.resource(g, &mut built.used_images);
+        built.resources.push(r);
+    }
+    Ok(built)
+}
+
+/// What every resource is built from.
+struct Context<'a> {
+    d: &'a K8sDecls,
+    objects: &'a [K8sObject],
+    declared: &'a [String],
+    trigger_mode: TriggerMode,
+    has_uncategorized: bool,
+}
+
+impl Context<'_> {
+    fn resource(&self, g: &Group, used: &mut HashSet<usize>) -> Declared<Resource> {
+        let d = self.d;
         let opts = g.calls.iter().fold(K8sResourceOpts::default(), |acc, &c| {
             acc.then(&d.calls[c].value)
         });
-        let spec = spec(g, &objects, declared, &opts, &mut built.used_images);
+        let spec = spec(g, self.objects, self.declared, &opts, used);
         let mut deps: Vec<ResourceName> = Vec::new();
-        if has_uncategorized && !is_uncategorized(g) {
+        if self.has_uncategorized && !is_uncategorized(g) {
             deps.push(UNCATEGORIZED.into());
         }
         for dep in opts.resource_deps.clone().unwrap_or_default() {
@@ -122,20 +146,19 @@ pub fn build(
             name: pf.name.clone(),
         }));
         let at = g.calls.last().and_then(|&c| d.calls[c].at.clone());
-        built.resources.push(Declared {
+        Declared {
             value: Resource {
                 name: g.name.clone().into(),
                 labels: opts.labels.clone().unwrap_or_default(),
                 links,
                 resource_deps: deps,
-                trigger_mode: opts.trigger_mode.unwrap_or(trigger_mode),
+                trigger_mode: opts.trigger_mode.unwrap_or(self.trigger_mode),
                 auto_init: opts.auto_init.unwrap_or(true),
                 kind: ResourceKind::K8s(spec),
             },
             at: at.or_else(|| d.at.clone()),
-        });
+        }
     }
-    Ok(built)
 }
 
 /// The production guard ([`super::guard`]) over the assembled resources; the
