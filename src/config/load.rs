@@ -134,7 +134,6 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
         k8s: c.k8s.take(),
         trigger_mode: c.default_trigger_mode.get(),
     })?;
-    super::k8s::resources::guard_project(c, &assembled.resources)?;
     c.warnings.borrow_mut().extend(assembled.warnings);
     let declared = assembled.resources;
     let resources: Vec<Resource> = declared.iter().map(|d| d.value.clone()).collect();
@@ -158,6 +157,7 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
             },
         });
     }
+    super::k8s::resources::guard_project(c, &declared)?;
     let enabled = enabled_resources(c, &resources)?;
     Ok(Project {
         tiltfile: path.to_path_buf(),

@@ -97,6 +97,12 @@ fn a_missing_yaml_file_fails_at_the_call_naming_it() {
     let f = project("x = 1\nk8s_yaml(['app.yaml', 'nope.yaml'])\n").fail();
     assert_fails_at(&f, "nope.yaml", 2, 1);
     assert!(f.files_read.iter().any(|p| p.ends_with("nope.yaml")));
+    let f = project("k8s_yaml('apiVersion: v1\\nkind: Secret\\n')\n").fail();
+    assert_fails_at(&f, "pass YAML text as blob(...)", 1, 1);
+    let l = load_ok(&project(
+        "k8s_yaml(blob('apiVersion: v1\\nkind: Secret\\nmetadata: {name: s}\\n'))\n",
+    ));
+    assert_eq!(names(&l), ["uncategorized"]);
 }
 
 #[test]
@@ -291,4 +297,20 @@ fn objects_only_resources_and_objects_placement() {
     assert_eq!(cfg.pod_readiness, PodReadiness::Ignore);
     let deps = &l.project.resource("config").unwrap().resource_deps;
     assert_eq!(deps, &vec!["web".into()]);
+}
+
+#[test]
+fn an_unknown_resource_dep_fails_at_the_k8s_resource_call() {
+    let p = project("k8s_yaml('app.yaml')\nk8s_resource('web', resource_deps=['nope'])\n");
+    let f = load_err(&p, "stilt-test");
+    assert_fails_at(&f, "nope", 2, 1);
+}
+
+#[test]
+fn the_trigger_mode_default_is_the_one_in_force_at_the_end() {
+    let l = load_ok(&project(
+        "k8s_yaml('app.yaml')\ntrigger_mode(TRIGGER_MODE_MANUAL)\n",
+    ));
+    let web = l.project.resource("web").unwrap();
+    assert_eq!(web.trigger_mode, TriggerMode::Manual);
 }

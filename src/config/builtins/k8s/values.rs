@@ -47,6 +47,12 @@ pub fn sources(
                 item.get_type()
             );
         };
+        if p.contains('\n') {
+            bail!(
+                "{what}: a string is a path, and this one spans lines; pass YAML text as \
+                 blob(...)"
+            );
+        }
         let path = resolve(eval, p);
         c.record_read(&path);
         let text = std::fs::read_to_string(&path)
