@@ -107,9 +107,7 @@ fn filter_of(
     api_version: NoneOr<&str>,
 ) -> anyhow::Result<Filter> {
     let re = |v: NoneOr<&str>, what: &str, ic: bool| -> anyhow::Result<_> {
-        v.into_option()
-            .map(|p| regex(p, what, ic).map_err(anyhow::Error::msg))
-            .transpose()
+        Ok(v.into_option().map(|p| regex(p, what, ic)).transpose()?)
     };
     Ok(Filter {
         labels: str_dict(Some(labels), "filter_yaml(labels=)")?,

@@ -3,17 +3,30 @@
 
 use crate::model::PortForward;
 
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PortSpecError {
+    #[error("port forward {spec:?}: {part:?} is not a port (1-65535)")]
+    NotAPort { spec: String, part: String },
+    #[error("port forward {spec:?} is not LOCAL, LOCAL:CONTAINER or HOST:LOCAL:CONTAINER")]
+    Shape { spec: String },
+    #[error("port forward {0} is not a port (1-65535)")]
+    OutOfRange(i64),
+}
+
 /// A port between 1 and 65535, or why `s` is not one.
-pub fn port(s: &str, spec: &str) -> Result<u16, String> {
+pub fn port(s: &str, spec: &str) -> Result<u16, PortSpecError> {
     s.trim()
         .parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| format!("port forward {spec:?}: {s:?} is not a port (1-65535)"))
+        .ok_or_else(|| PortSpecError::NotAPort {
+            spec: spec.to_owned(),
+            part: s.to_owned(),
+        })
 }
 
 /// Parses a string spec.
-pub fn parse(spec: &str) -> Result<PortForward, String> {
+pub fn parse(spec: &str) -> Result<PortForward, PortSpecError> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (host, local, container) = match parts.as_slice() {
         [local] => (None, *local, None),
@@ -22,9 +35,9 @@ pub fn parse(spec: &str) -> Result<PortForward, String> {
             (Some(host.trim()), *local, Some(*container))
         }
         _ => {
-            return Err(format!(
-                "port forward {spec:?} is not LOCAL, LOCAL:CONTAINER or HOST:LOCAL:CONTAINER"
-            ));
+            return Err(PortSpecError::Shape {
+                spec: spec.to_owned(),
+            });
         }
     };
     Ok(PortForward {
@@ -37,11 +50,11 @@ pub fn parse(spec: &str) -> Result<PortForward, String> {
 }
 
 /// An int spec: the local port, forwarded to the same container port.
-pub fn from_int(n: i64) -> Result<PortForward, String> {
+pub fn from_int(n: i64) -> Result<PortForward, PortSpecError> {
     let local_port = u16::try_from(n)
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| format!("port forward {n} is not a port (1-65535)"))?;
+        .ok_or(PortSpecError::OutOfRange(n))?;
     Ok(PortForward {
         local_port,
         container_port: None,
@@ -70,7 +83,7 @@ mod tests {
     #[test]
     fn bad_specs_are_errors_naming_them() {
         for bad in ["", "x", "0", "70000", "1:2:3:4", ":9000:80", "9000:"] {
-            let e = parse(bad).unwrap_err();
+            let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("{bad:?}")), "{e}");
         }
         assert!(from_int(-1).is_err());

@@ -10,6 +10,19 @@ use crate::model::K8sObject;
 /// The namespace an object without one lands in when matching selectors, as in Tilt.
 const DEFAULT_NAMESPACE: &str = "default";
 
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("{0:?} is not an object selector (use name, name:kind or name:kind:namespace)")]
+    BadSelector(String),
+    #[error("filter_yaml({what}={pattern:?}): invalid regular expression: {source}")]
+    BadRegex {
+        what: String,
+        pattern: String,
+        #[source]
+        source: regex::Error,
+    },
+}
+
 /// `name`, `name:kind` or `name:kind:namespace`; the kind is case-insensitive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSelector {
@@ -19,13 +32,10 @@ pub struct ObjectSelector {
 }
 
 impl ObjectSelector {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, SelectError> {
         let parts: Vec<&str> = s.split(':').collect();
-        let bad = || {
-            format!("{s:?} is not an object selector (use name, name:kind or name:kind:namespace)")
-        };
         if parts.len() > 3 || parts.iter().any(|p| p.trim().is_empty()) {
-            return Err(bad());
+            return Err(SelectError::BadSelector(s.to_owned()));
         }
         Ok(Self {
             name: parts[0].to_owned(),
@@ -59,11 +69,15 @@ pub struct Filter {
 }
 
 /// Compiles `pattern` for the `filter_yaml` argument `what`.
-pub fn regex(pattern: &str, what: &str, ignore_case: bool) -> Result<Regex, String> {
+pub fn regex(pattern: &str, what: &str, ignore_case: bool) -> Result<Regex, SelectError> {
     RegexBuilder::new(pattern)
         .case_insensitive(ignore_case)
         .build()
-        .map_err(|e| format!("filter_yaml({what}={pattern:?}): invalid regular expression: {e}"))
+        .map_err(|source| SelectError::BadRegex {
+            what: what.to_owned(),
+            pattern: pattern.to_owned(),
+            source,
+        })
 }
 
 impl Filter {
@@ -143,10 +157,7 @@ mod tests {
             namespace: r("^team$", false),
             ..Default::default()
         }));
-        assert!(
-            regex("(", "name", false)
-                .unwrap_err()
-                .contains("name=\"(\"")
-        );
+        let e = regex("(", "name", false).unwrap_err().to_string();
+        assert!(e.contains("filter_yaml(name=\"(\")"), "{e}");
     }
 }
