@@ -19,7 +19,12 @@ fn render(name: &str, args: &[&str]) -> String {
         tiltfile: dir.join(format!("{name}.star")),
         args: args.iter().map(|s| s.to_string()).collect(),
         subcommand: "up".into(),
-        k8s: Default::default(),
+        // A local cluster's context, so the production guard lets k8s fixtures load
+        // whatever the machine's kubeconfig says.
+        k8s: stilt::model::K8sSettings {
+            context: Some("stilt-test".into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let text = match load(&opts) {
@@ -50,6 +55,14 @@ fn render_project(p: &Project) -> String {
         st.ci_timeout,
         st.ci_readiness_timeout
     );
+    let k = &st.k8s;
+    if !k.allowed_contexts.is_empty() || k.grace_period.is_some() {
+        let _ = writeln!(
+            s,
+            "k8s: allowed_contexts={:?} grace_period={:?}",
+            k.allowed_contexts, k.grace_period
+        );
+    }
     if let Some(e) = &p.enabled {
         let names: Vec<&str> = e.iter().map(|n| n.as_str()).collect();
         let _ = writeln!(s, "enabled: {names:?}");
@@ -121,11 +134,14 @@ fn render_k8s(s: &mut String, k: &stilt::model::K8sSpec) {
             o.selector(true)
         );
     }
+    if !k.images.is_empty() {
+        let _ = writeln!(s, "  images={:?}", k.images);
+    }
     for slot in &k.image_slots {
         let _ = writeln!(
             s,
-            "  image {} at {}{}",
-            slot.image_ref, slot.object, slot.pointer
+            "  image {} at {}{} (container {:?})",
+            slot.image_ref, slot.object, slot.pointer, slot.container
         );
     }
     for pf in &k.port_forwards {
@@ -309,4 +325,25 @@ golden! {
     relative_paths_follow_executing_file,
     error_local_resource_dir_without_cmd,
     error_local_resource_serve_dir_without_serve_cmd,
+    k8s_deployment_service,
+    k8s_name_collision,
+    k8s_same_name_two_namespaces,
+    k8s_uncategorized_order,
+    k8s_objects_placement,
+    k8s_objects_only_resource,
+    k8s_extra_pod_selectors,
+    k8s_job_and_cronjob,
+    k8s_init_containers,
+    k8s_undeclared_image,
+    k8s_port_forwards,
+    k8s_resource_merge,
+    k8s_list_and_pod,
+    k8s_filter_yaml,
+    k8s_workload_to_resource_function,
+    k8s_settings,
+    error_k8s_resource_unknown,
+    error_k8s_duplicate_object,
+    error_k8s_bad_port_forward,
+    error_k8s_yaml_invalid_document,
+    error_k8s_objects_ambiguous,
 }

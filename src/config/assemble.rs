@@ -1,13 +1,15 @@
 //! After evaluation: local resources + compose services + `dc_resource` options +
-//! declared images -> every resource and the project's image list.
+//! Kubernetes objects + `k8s_resource` options + declared images -> every resource
+//! and the project's image list.
 //!
 //! It lives beside `load` rather than in the compose builtins because it assembles
 //! every resource kind, not only compose's.
 //!
 //! Done once at the end because `dc_resource` may precede its `docker_compose` and a
 //! `docker_build` may follow it (Tilt allows both). Compose resources take the place
-//! of their `docker_compose` call among the other resources, so declaration order
-//! stays what the Tiltfile reads like.
+//! of their `docker_compose` call among the other resources, and Kubernetes resources
+//! the place of the first `k8s_yaml`, so declaration order stays what the Tiltfile
+//! reads like.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,7 +18,7 @@ use crate::config::builtins::compose::{ComposeDecl, DcResourceOpts};
 use crate::config::builtins::image_ref::{same_image, without_tag};
 use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
-use crate::config::k8s::{K8sResourceOpts, ObjectDecl};
+use crate::config::k8s::resources::{self as k8s, K8sDecls};
 use crate::model::{
     ComposeService, Dockerfile, ImageBuild, ImageSpec, Link, Resource, ResourceKind, ResourceName,
     TriggerMode,
@@ -38,16 +40,9 @@ pub struct Declarations {
     pub images: Vec<Declared<ImageSpec>>,
     pub compose: Vec<Declared<ComposeDecl>>,
     pub dc_resources: Vec<Declared<DcResourceOpts>>,
-    pub k8s: K8sDeclarations,
-}
-
-/// `k8s_yaml` objects and `k8s_resource` calls.
-#[derive(Default)]
-pub struct K8sDeclarations {
-    pub objects: Vec<Declared<ObjectDecl>>,
-    pub calls: Vec<Declared<K8sResourceOpts>>,
-    /// Resources declared before the first `k8s_yaml`: its resources go there.
-    pub position: usize,
+    pub k8s: K8sDecls,
+    /// The `trigger_mode()` default at the end of evaluation: Kubernetes resources
+    /// take it, as in Tilt where it is project-wide.
     pub trigger_mode: TriggerMode,
 }
 
@@ -78,7 +73,11 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
             placed.push((decl.value.position, r));
         }
     }
-    placed.extend(k8s_resources(&d.k8s, &mut images)?);
+    let refs: Vec<String> = d.images.iter().map(|i| i.value.image_ref.clone()).collect();
+    let built = k8s::build(&d.k8s, &refs, d.trigger_mode)?;
+    images.used.extend(built.used_images);
+    placed.extend(built.resources.into_iter().map(|r| (d.k8s.position, r)));
+    // Stable: each call's resources keep their order.
     placed.sort_by_key(|(pos, _)| *pos);
     let resources = interleave(d.locals, placed)?;
     let mut warnings = images.warnings;
@@ -95,43 +94,6 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
         images: images.all,
         warnings,
     })
-}
-
-/// Tilt's grouping of the `k8s_yaml` objects, placed where the first call was.
-fn k8s_resources(
-    k: &K8sDeclarations,
-    images: &mut Images,
-) -> Result<Vec<(usize, Declared<Resource>)>, ConfigError> {
-    if k.objects.is_empty() && k.calls.is_empty() {
-        return Ok(vec![]);
-    }
-    let objects: Vec<ObjectDecl> = k.objects.iter().map(|d| d.value.clone()).collect();
-    let calls: Vec<K8sResourceOpts> = k.calls.iter().map(|d| d.value.clone()).collect();
-    let declared: Vec<String> = images.all[..images.declared]
-        .iter()
-        .map(|i| i.image_ref.clone())
-        .collect();
-    let first_yaml = k.objects.first().and_then(|d| d.at.clone());
-    let grouped =
-        crate::config::k8s::group(&objects, &calls, &declared, k.trigger_mode).map_err(|e| {
-            let at = e.opts.and_then(|i| k.calls[i].at.clone());
-            error(e.message, at.or(first_yaml.clone()))
-        })?;
-    for used in &grouped.used_images {
-        if let Some(i) = images.find_declared(used) {
-            images.used.insert(i);
-        }
-    }
-    Ok(grouped
-        .resources
-        .into_iter()
-        .map(|(r, call)| {
-            let at = call
-                .and_then(|i| k.calls[i].at.clone())
-                .or(first_yaml.clone());
-            (k.position, Declared { value: r, at })
-        })
-        .collect())
 }
 
 fn known_services(compose: &[Declared<ComposeDecl>]) -> String {

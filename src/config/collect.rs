@@ -4,7 +4,7 @@
 //! loads. It uses `RefCell`s because starlark evaluation is single-threaded and
 //! builtins only get a shared reference to `eval.extra`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,8 @@ use super::builtins::compose::{ComposeDecl, DcResourceOpts};
 use super::builtins::config_args::ConfigArgs;
 use super::control::LoadControl;
 use super::error::Location;
-use super::k8s::{K8sResourceOpts, ObjectDecl};
+use super::k8s::kubeconfig::{self, K8sEnv};
+use super::k8s::resources::K8sDecls;
 use crate::model::{ImageSpec, Resource, Settings, TriggerMode};
 
 /// Something declared by a builtin call, with the place of the call.
@@ -42,13 +43,14 @@ pub struct Collector {
     pub compose: RefCell<Vec<Declared<ComposeDecl>>>,
     /// `dc_resource` options, applied after evaluation (they may precede the service).
     pub dc_resources: RefCell<Vec<Declared<DcResourceOpts>>>,
-    /// Objects from `k8s_yaml`, in declaration order.
-    pub k8s_objects: RefCell<Vec<Declared<ObjectDecl>>>,
-    /// `k8s_resource` calls; applied after evaluation.
-    pub k8s_calls: RefCell<Vec<Declared<K8sResourceOpts>>>,
-    /// How many resources were declared before the first `k8s_yaml`: the
-    /// Kubernetes resources go there.
-    pub k8s_position: Cell<Option<usize>>,
+    /// `k8s_yaml` objects and `k8s_resource` calls; resources are built after evaluation.
+    pub k8s: RefCell<K8sDecls>,
+    /// The file whose module holds the `workload_to_resource_function` (in its
+    /// `extra_value`), if one was registered.
+    pub k8s_name_fn: RefCell<Option<PathBuf>>,
+    /// The kubeconfig's context and namespace (after `--context`/`--namespace`),
+    /// read on first use.
+    k8s_env: OnceCell<Result<K8sEnv, String>>,
     pub settings: RefCell<Settings>,
     pub default_trigger_mode: Cell<TriggerMode>,
     pub files_read: RefCell<BTreeSet<PathBuf>>,
@@ -85,9 +87,9 @@ impl Collector {
             images: RefCell::default(),
             compose: RefCell::default(),
             dc_resources: RefCell::default(),
-            k8s_objects: RefCell::default(),
-            k8s_calls: RefCell::default(),
-            k8s_position: Cell::new(None),
+            k8s: RefCell::default(),
+            k8s_name_fn: RefCell::default(),
+            k8s_env: OnceCell::new(),
             settings: RefCell::default(),
             default_trigger_mode: Cell::new(TriggerMode::Auto),
             files_read: RefCell::default(),
@@ -136,6 +138,21 @@ impl Collector {
             };
         }
         env
+    }
+
+    /// The Kubernetes context and namespace in use: `--context`/`--namespace`, else
+    /// the kubeconfig's (`$KUBECONFIG` as the process has it, else `~/.kube/config`).
+    pub fn k8s_env(&self) -> anyhow::Result<K8sEnv> {
+        let env = self.k8s_env.get_or_init(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from);
+            let list = std::env::var("KUBECONFIG").ok();
+            let paths = kubeconfig::paths(list.as_deref(), home.as_deref());
+            let k = self.settings.borrow().k8s.clone();
+            kubeconfig::read(&paths)
+                .map(|cfg| cfg.resolve(k.context.as_deref(), k.namespace.as_deref()))
+                .map_err(|e| e.to_string())
+        });
+        env.clone().map_err(|e| anyhow::anyhow!(e))
     }
 
     pub fn warn(&self, msg: impl Into<String>) {

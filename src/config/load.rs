@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::assemble::{Declarations, K8sDeclarations, assemble};
+use super::assemble::{Declarations, assemble};
 use super::collect::{Collector, normalize};
 use super::control::LoadControl;
 use super::error::ConfigError;
@@ -131,28 +131,11 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
         images: c.images.take(),
         compose: c.compose.take(),
         dc_resources: c.dc_resources.take(),
-        k8s: K8sDeclarations {
-            objects: c.k8s_objects.take(),
-            calls: c.k8s_calls.take(),
-            position: c.k8s_position.get().unwrap_or(0),
-            trigger_mode: c.default_trigger_mode.get(),
-        },
+        k8s: c.k8s.take(),
+        trigger_mode: c.default_trigger_mode.get(),
     })?;
     c.warnings.borrow_mut().extend(assembled.warnings);
     let declared = assembled.resources;
-    if let Some(first) = declared.iter().find(|d| d.value.k8s().is_some()) {
-        let settings = c.settings.borrow();
-        let context = super::k8s::context::current(&settings.k8s).context;
-        if let Err(message) = super::k8s::guard::check(&context, &settings.k8s.allowed_contexts) {
-            return Err(match first.at.clone() {
-                Some(location) => ConfigError::Declared { message, location },
-                None => ConfigError::Eval {
-                    rendered: format!("error: {message}"),
-                    location: None,
-                },
-            });
-        }
-    }
     let resources: Vec<Resource> = declared.iter().map(|d| d.value.clone()).collect();
     if let Err(e) = topo_order(&resources) {
         let culprit = match &e {
@@ -174,6 +157,7 @@ fn finish(c: &Collector, path: &Path) -> Result<Project, ConfigError> {
             },
         });
     }
+    super::k8s::resources::guard_project(c, &declared)?;
     let enabled = enabled_resources(c, &resources)?;
     Ok(Project {
         tiltfile: path.to_path_buf(),

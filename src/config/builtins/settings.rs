@@ -102,17 +102,17 @@ fn settings_module(b: &mut GlobalsBuilder) {
     ) -> anyhow::Result<NoneType> {
         let c = Collector::get(eval)?;
         let mut s = c.settings.borrow_mut();
-        // Tilt's empty default: no grace, a failing pod fails `ci` at once.
-        let grace = k8s_grace_period.into_option().filter(|g| !g.is_empty());
-        let grace = grace.map_or(NoneOr::None, NoneOr::Other);
-        if let Some(t) = duration_setting(grace, "k8s_grace_period")? {
-            s.k8s.grace_period = t;
-        }
         if let Some(t) = duration_setting(timeout, "timeout")? {
             s.ci_timeout = t;
         }
         if let Some(t) = duration_setting(readiness_timeout, "readiness_timeout")? {
             s.ci_readiness_timeout = t;
+        }
+        if let Some(g) = k8s_grace_period.into_option() {
+            // Unlike the timeouts, 0 is a real value here: no grace at all.
+            let d = go_duration(g)
+                .map_err(|e| anyhow::anyhow!("ci_settings(k8s_grace_period=): {e}"))?;
+            s.k8s.grace_period = Some(d);
         }
         Ok(NoneType)
     }
@@ -192,13 +192,6 @@ fn settings_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneOr::None)] keep_recent: NoneOr<Value<'v>>,
     ) -> anyhow::Result<NoneType> {
         let _ = (disable, max_age_mins, num_builds, interval_hrs, keep_recent);
-        Ok(NoneType)
-    }
-
-    /// A guard for Kubernetes contexts; harmless to accept while stilt has no Kubernetes target.
-    fn allow_k8s_contexts<'v>(
-        #[starlark(require = pos)] _contexts: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
         Ok(NoneType)
     }
 }

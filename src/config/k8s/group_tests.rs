@@ -1,224 +1,248 @@
+use serde_json::json;
+
 use super::*;
-use crate::config::k8s::yaml::parse_objects;
 
-fn decls(yaml: &str) -> Vec<ObjectDecl> {
-    parse_objects(yaml, "test.yaml")
-        .expect("yaml")
-        .into_iter()
-        .map(|object| ObjectDecl {
-            object,
-            name_override: None,
-        })
-        .collect()
+fn obj(kind: &str, name: &str, ns: Option<&str>, body: Value) -> K8sObject {
+    K8sObject {
+        api_version: if kind == "Deployment" {
+            "apps/v1"
+        } else {
+            "v1"
+        }
+        .into(),
+        kind: kind.into(),
+        name: name.into(),
+        namespace: ns.map(Into::into),
+        body,
+    }
 }
 
-fn deployment(name: &str, app: &str, image: &str) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n    spec:\n      containers:\n      - name: main\n        image: {image}\n---\n"
+fn deploy(name: &str, app: &str) -> K8sObject {
+    obj(
+        "Deployment",
+        name,
+        None,
+        json!({"spec": {"template": {"metadata": {"labels": {"app": app, "x": "y"}},
+            "spec": {"containers": [{"image": "web"}]}}}}),
     )
 }
 
-fn service(name: &str, app: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: {app}\n  ports:\n  - port: 80\n---\n"
+fn service(name: &str, app: &str) -> K8sObject {
+    obj(
+        "Service",
+        name,
+        None,
+        json!({"spec": {"selector": {"app": app}}}),
     )
 }
 
-fn config_map(name: &str) -> String {
-    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n---\n")
+fn plain(kind: &str, name: &str) -> K8sObject {
+    obj(kind, name, None, json!({}))
 }
 
-/// `name: [object selectors]` per resource, in order.
-fn shape(g: &Grouped) -> Vec<String> {
-    g.resources
+/// `name: [object selectors]` per group, for compact assertions.
+fn summary(objects: &[K8sObject], groups: &[Group]) -> Vec<(String, Vec<String>)> {
+    groups
         .iter()
-        .map(|(r, _)| {
-            let k = r.k8s().expect("k8s");
-            let objs: Vec<String> = k.objects.iter().map(|o| o.selector(false)).collect();
-            format!("{}: {}", r.name, objs.join(", "))
+        .map(|g| {
+            let ids = g
+                .objects
+                .iter()
+                .map(|&i| objects[i].selector(false))
+                .collect();
+            (g.name.clone(), ids)
         })
         .collect()
 }
 
-fn run(yaml: &str, calls: &[K8sResourceOpts]) -> Result<Grouped, GroupError> {
-    group(&decls(yaml), calls, &["web".into()], TriggerMode::Auto)
+fn s(name: &str, ids: &[&str]) -> (String, Vec<String>) {
+    (name.into(), ids.iter().map(|s| (*s).to_owned()).collect())
 }
 
 #[test]
-fn a_service_goes_with_the_workload_it_selects_and_the_rest_is_uncategorized() {
-    let yaml = deployment("web", "web", "web")
-        + &service("web-svc", "web")
-        + &config_map("cfg")
-        + &service("lonely", "nobody");
-    let g = run(&yaml, &[]).expect("groups");
+fn services_join_the_workload_their_selector_picks() {
+    let objects = vec![
+        service("web-svc", "web"),
+        deploy("web", "web"),
+        deploy("db", "db"),
+        service("other", "nothing"),
+        plain("ConfigMap", "cfg"),
+    ];
+    let groups = group(&objects, &[], &[]).unwrap();
     assert_eq!(
-        shape(&g),
+        summary(&objects, &groups),
         [
-            "uncategorized: cfg:configmap, lonely:service",
-            "web: web:deployment, web-svc:service"
+            s("uncategorized", &["other:service", "cfg:configmap"]),
+            s("web", &["web-svc:service", "web:deployment"]),
+            s("db", &["db:deployment"]),
         ]
     );
-    let (web, _) = &g.resources[1];
-    assert_eq!(web.resource_deps, [ResourceName::new("uncategorized")]);
-    let k = web.k8s().expect("k8s");
-    assert_eq!(k.workload, Some(0));
-    assert_eq!(k.images, ["web"]);
-    assert_eq!(
-        k.image_slots[0].pointer,
-        "/spec/template/spec/containers/0/image"
-    );
-    assert_eq!(g.used_images, ["web"]);
+    assert_eq!(groups[1].workload, Some(1));
+    assert_eq!(groups[0].workload, None);
 }
 
 #[test]
-fn colliding_workload_names_get_the_kind_then_the_namespace() {
-    let yaml = deployment("api", "a", "x")
-        + "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: j\n        image: x\n---\n"
-        + "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: one\nspec:\n  template:\n    spec:\n      containers: []\n---\n"
-        + "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: two\nspec:\n  template:\n    spec:\n      containers: []\n";
-    let g = run(&yaml, &[]).expect("groups");
-    let names: Vec<&str> = g.resources.iter().map(|(r, _)| r.name.as_str()).collect();
+fn namespaces_and_crds_apply_first() {
+    let objects = vec![
+        plain("ConfigMap", "a"),
+        plain("CustomResourceDefinition", "crd"),
+        plain("Namespace", "ns"),
+    ];
+    let groups = group(&objects, &[], &[]).unwrap();
+    assert_eq!(groups[0].objects, [2, 1, 0]);
+}
+
+#[test]
+fn colliding_names_get_the_kind_then_the_namespace() {
+    let mut job = deploy("app", "x");
+    job.kind = "Job".into();
+    let mut other_ns = deploy("app", "y");
+    other_ns.namespace = Some("b".into());
+    let mut one_ns = deploy("app", "y");
+    one_ns.namespace = Some("a".into());
+    let objects = vec![job, one_ns, other_ns, deploy("solo", "z")];
+    let workloads = [0, 1, 2, 3];
     assert_eq!(
-        names,
+        workload_names(&objects, &workloads, &[]),
+        ["app:job", "app:deployment:a", "app:deployment:b", "solo"]
+    );
+    let custom = vec![Some("x".into()), None, None, Some("y".into())];
+    assert_eq!(
+        workload_names(&objects, &workloads, &custom),
+        ["x", "app:deployment:a", "app:deployment:b", "y"]
+    );
+}
+
+#[test]
+fn objects_are_placed_by_selector_and_new_name_renames() {
+    let objects = vec![
+        deploy("web", "web"),
+        plain("ConfigMap", "cfg"),
+        plain("Secret", "cfg"),
+    ];
+    let calls = [Placement {
+        workload: "web".into(),
+        new_name: Some("frontend".into()),
+        objects: vec!["cfg:configmap".into()],
+    }];
+    let groups = group(&objects, &[], &calls).unwrap();
+    assert_eq!(
+        summary(&objects, &groups),
         [
-            "api:deployment",
-            "api:job",
-            "db:statefulset:one",
-            "db:statefulset:two"
+            s("uncategorized", &["cfg:secret"]),
+            s("frontend", &["web:deployment", "cfg:configmap"]),
         ]
     );
+    assert_eq!(groups[1].calls, [0]);
 }
 
 #[test]
-fn objects_places_an_object_and_can_make_an_objects_only_resource() {
-    let yaml = deployment("web", "web", "web") + &config_map("cfg") + &config_map("other");
+fn a_resource_of_objects_only_can_be_made_and_found_again() {
+    let objects = vec![plain("ConfigMap", "a"), plain("Secret", "b")];
     let calls = [
-        K8sResourceOpts {
-            workload: "web".into(),
-            objects: vec!["cfg:configmap".into()],
-            ..Default::default()
+        Placement {
+            workload: String::new(),
+            new_name: Some("config".into()),
+            objects: vec!["a".into()],
         },
-        K8sResourceOpts {
-            new_name: Some("settings".into()),
-            objects: vec!["other".into()],
-            ..Default::default()
+        Placement {
+            workload: "config".into(),
+            new_name: None,
+            objects: vec!["b".into()],
         },
     ];
-    let g = run(&yaml, &calls).expect("groups");
+    let groups = group(&objects, &[], &calls).unwrap();
     assert_eq!(
-        shape(&g),
-        [
-            "web: web:deployment, cfg:configmap",
-            "settings: other:configmap"
-        ]
+        summary(&objects, &groups),
+        [s("config", &["a:configmap", "b:secret"])]
     );
+    assert_eq!(groups[0].calls, [0, 1]);
+    assert_eq!(groups[0].workload, None);
 }
 
 #[test]
 fn an_unknown_workload_lists_the_known_names() {
-    let yaml = deployment("web", "web", "web") + &config_map("cfg");
-    let calls = [K8sResourceOpts {
-        workload: "wbe".into(),
+    let objects = vec![deploy("a", "a"), deploy("b", "b")];
+    let calls = [Placement {
+        workload: "foo".into(),
         ..Default::default()
     }];
-    let e = run(&yaml, &calls).expect_err("unknown");
+    let e = group(&objects, &[], &calls).unwrap_err();
+    assert_eq!(e.call, Some(0));
     assert_eq!(
         e.message,
-        "k8s_resource named \"wbe\" not found. Known names: uncategorized, web"
+        "k8s_resource named \"foo\" not found. Known names: a, b"
     );
-    assert_eq!(e.opts, Some(0));
 }
 
 #[test]
-fn an_objects_selector_that_matches_nothing_or_several_is_an_error() {
-    let yaml = config_map("cfg") + "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cfg\n---\n";
-    let call = |sel: &str| K8sResourceOpts {
-        new_name: Some("x".into()),
-        objects: vec![sel.into()],
-        ..Default::default()
+fn bad_object_selectors_are_errors_naming_them() {
+    let mut cm2 = plain("ConfigMap", "cfg");
+    cm2.namespace = Some("other".into());
+    let objects = vec![deploy("web", "web"), plain("ConfigMap", "cfg"), cm2];
+    let fail = |sel: &str| {
+        let calls = [Placement {
+            workload: "web".into(),
+            new_name: None,
+            objects: vec![sel.into()],
+        }];
+        group(&objects, &[], &calls).unwrap_err().message
     };
-    let e = run(&yaml, &[call("nope")]).expect_err("nothing");
-    assert!(
-        e.message.contains("no object is identified by \"nope\""),
-        "{}",
-        e.message
-    );
-    let e = run(&yaml, &[call("cfg")]).expect_err("several");
-    assert!(
-        e.message.contains("(cfg:configmap, cfg:secret)"),
-        "{}",
-        e.message
-    );
-    assert!(run(&yaml, &[call("cfg:Secret")]).is_ok());
+    assert!(fail("nope").contains("no object matches \"nope\""));
+    assert!(fail("cfg").contains("matches several objects (cfg:configmap, cfg:configmap:other)"));
+    assert!(fail("web").contains("is a workload"));
+    assert!(fail("a:b:c:d").contains("not an object selector"));
 }
 
 #[test]
-fn options_rename_forward_ports_and_merge_across_calls() {
-    let yaml = deployment("web", "web", "web");
-    let pf = PortForward {
-        local_port: 8000,
-        container_port: Some(80),
-        name: Some("site".into()),
-        link_path: None,
-        host: None,
-    };
-    let calls = [
-        K8sResourceOpts {
-            workload: "web".into(),
-            port_forwards: vec![pf.clone()],
-            ..Default::default()
-        },
-        K8sResourceOpts {
-            workload: "web".into(),
-            new_name: Some("frontend".into()),
-            pod_readiness: Some(PodReadiness::Ignore),
-            labels: Some(vec!["fe".into()]),
-            ..Default::default()
-        },
+fn an_object_placed_twice_is_an_error() {
+    let objects = vec![
+        deploy("a", "a"),
+        deploy("b", "b"),
+        plain("ConfigMap", "cfg"),
     ];
-    let g = run(&yaml, &calls).expect("groups");
-    let (r, at) = &g.resources[0];
-    assert_eq!(r.name.as_str(), "frontend");
-    assert_eq!(*at, Some(1));
-    assert_eq!(r.labels, ["fe"]);
-    assert_eq!(r.links[0].url, "http://localhost:8000/");
-    let k = r.k8s().expect("k8s");
-    assert_eq!(k.port_forwards, [pf]);
-    assert_eq!(k.pod_readiness, PodReadiness::Ignore);
-    assert!(r.resource_deps.is_empty(), "no uncategorized, no dep");
-}
-
-#[test]
-fn images_in_init_containers_cronjobs_and_pods_get_slots_and_others_are_left() {
-    let yaml = "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: init\n            image: web:old\n          containers:\n          - name: run\n            image: busybox\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: solo\nspec:\n  containers:\n  - name: c\n    image: docker.io/library/web\n";
-    let g = run(yaml, &[]).expect("groups");
-    let cron = g.resources[0].0.k8s().expect("k8s").clone();
-    assert_eq!(cron.image_slots.len(), 1);
-    assert_eq!(
-        cron.image_slots[0].pointer,
-        "/spec/jobTemplate/spec/template/spec/initContainers/0/image"
-    );
-    let pod = g.resources[1].0.k8s().expect("k8s").clone();
-    assert_eq!(pod.image_slots[0].pointer, "/spec/containers/0/image");
-}
-
-#[test]
-fn namespaces_and_crds_are_applied_first_within_a_resource() {
-    let yaml = config_map("cfg")
-        + "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.x.io\n---\n"
-        + "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n";
-    let g = run(&yaml, &[]).expect("groups");
-    assert_eq!(
-        shape(&g),
-        ["uncategorized: team:namespace, things.x.io:customresourcedefinition, cfg:configmap"]
+    let place = |w: &str| Placement {
+        workload: w.into(),
+        new_name: None,
+        objects: vec!["cfg".into()],
+    };
+    let e = group(&objects, &[], &[place("a"), place("b")]).unwrap_err();
+    assert_eq!(e.call, Some(1));
+    assert!(
+        e.message.contains("already placed in resource \"a\""),
+        "{e}"
     );
 }
 
 #[test]
-fn workload_to_resource_function_names_win() {
-    let mut d = decls(&deployment("web", "web", "web"));
-    d[0].name_override = Some("frontend-web".into());
-    let g = group(&d, &[], &[], TriggerMode::Manual).expect("groups");
-    assert_eq!(g.resources[0].0.name.as_str(), "frontend-web");
-    assert_eq!(g.resources[0].0.trigger_mode, TriggerMode::Manual);
+fn uncategorized_can_be_configured_when_it_exists() {
+    let objects = vec![plain("ConfigMap", "cfg")];
+    let calls = [Placement {
+        workload: "uncategorized".into(),
+        ..Default::default()
+    }];
+    assert_eq!(group(&objects, &[], &calls).unwrap()[0].calls, [0]);
+    let e = group(&[deploy("a", "a")], &[], &calls).unwrap_err();
+    assert!(e.message.contains("\"uncategorized\" not found"), "{e}");
+    let rename = [Placement {
+        workload: "uncategorized".into(),
+        new_name: Some("x".into()),
+        objects: vec![],
+    }];
+    let e = group(&objects, &[], &rename).unwrap_err();
+    assert!(
+        e.message.contains("takes neither new_name= nor objects="),
+        "{e}"
+    );
+}
+
+#[test]
+fn objects_only_needs_new_name_and_objects() {
+    let calls = [Placement {
+        workload: String::new(),
+        new_name: Some("x".into()),
+        objects: vec![],
+    }];
+    let e = group(&[], &[], &calls).unwrap_err();
+    assert!(e.message.contains("needs workload="), "{e}");
 }
