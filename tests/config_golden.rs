@@ -342,6 +342,7 @@ golden! {
     k8s_workload_to_resource_function,
     k8s_settings,
     error_k8s_resource_unknown,
+    error_k8s_restart_container,
     error_k8s_duplicate_object,
     error_k8s_bad_port_forward,
     error_k8s_yaml_invalid_document,

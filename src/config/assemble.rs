@@ -76,6 +76,7 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
     let refs: Vec<String> = d.images.iter().map(|i| i.value.image_ref.clone()).collect();
     let built = k8s::build(&d.k8s, &refs, d.trigger_mode)?;
     images.used.extend(built.used_images);
+    restart_container_on_k8s(&d.images, &built.resources)?;
     placed.extend(built.resources.into_iter().map(|r| (d.k8s.position, r)));
     // Stable: each call's resources keep their order.
     placed.sort_by_key(|(pos, _)| *pos);
@@ -94,6 +95,32 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
         images: images.all,
         warnings,
     })
+}
+
+/// As in Tilt, `restart_container()` is for Docker Compose only: a Kubernetes
+/// resource's image that asks for it is an error at its `docker_build`.
+fn restart_container_on_k8s(
+    images: &[Declared<ImageSpec>],
+    k8s: &[Declared<Resource>],
+) -> Result<(), ConfigError> {
+    for r in k8s {
+        for used in r.value.images() {
+            let Some(img) = images.iter().find(|i| i.value.image_ref == used) else {
+                continue;
+            };
+            if img.value.live_update.restart {
+                let msg = format!(
+                    "live_update of image {used:?}: restart_container() is not supported for \
+                     Kubernetes resources ({} deploys it); restart the process inside the \
+                     container with the restart_process extension (docker_build_with_restart): \
+                     https://github.com/tilt-dev/tilt-extensions/tree/master/restart_process",
+                    r.value.name
+                );
+                return Err(error(msg, img.at.clone()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn known_services(compose: &[Declared<ComposeDecl>]) -> String {
