@@ -320,3 +320,17 @@ fn a_context_that_is_not_known_to_be_local_is_refused_with_how_to_allow_it() {
     assert!(text.contains("allow_k8s_contexts('prod-east')"), "{text}");
     assert!(p.ours().is_empty(), "nothing was applied: {}", p.ours());
 }
+
+#[test]
+fn a_taken_local_port_is_an_error_line_on_the_resource_not_a_crash() {
+    let Some(kc) = kubeconfig() else { return };
+    let p = Project::example(kc, "port");
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", p.port)).expect("hold the port");
+    let (code, out) = p.run(&["ci"], LONG);
+    assert_eq!(code, 0, "the pod is ready all the same:\n{out}");
+    let line = format!("cannot listen on 127.0.0.1:{}", p.port);
+    assert!(
+        out.lines().any(|l| l.contains("web") && l.contains(&line)),
+        "{out}"
+    );
+}

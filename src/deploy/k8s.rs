@@ -15,6 +15,7 @@
 pub mod apply;
 pub mod connect;
 pub mod down;
+pub mod forward;
 pub mod inject;
 pub mod kinds;
 pub mod labels;

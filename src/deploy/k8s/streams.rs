@@ -11,8 +11,7 @@ use kube::Client;
 
 use crate::deploy::TargetError;
 use crate::liveupdate::ContainerUpdater;
-use crate::model::{PortForward, ResourceName, Stream};
-use crate::process::LineSink;
+use crate::model::Stream;
 
 /// Follows every container of a pod from `since_unix` (0: from the start), across
 /// restarts; becomes `logs::follow_pod(client, namespace, pod, since_unix)`.
@@ -25,26 +24,8 @@ pub fn follow_pod(
     stream::empty().boxed()
 }
 
-/// The port forwards of every resource; becomes `forward::Forwarder`.
-pub struct Forwards {
-    _client: Client,
-}
-
-impl Forwards {
-    pub fn new(client: Client) -> Self {
-        Forwards { _client: client }
-    }
-
-    /// Points `resource`'s forwards at `pod` (`None`: stops them); idempotent.
-    pub fn set(
-        &self,
-        _resource: &ResourceName,
-        _pod: Option<(String, String)>,
-        _forwards: &[PortForward],
-        _log: LineSink,
-    ) {
-    }
-}
+/// The port forwards of every resource.
+pub use super::forward::Forwarder as Forwards;
 
 /// The exec-based updater (`exec::ExecUpdater`), for pods whose containers are not
 /// the local Engine's; `None` while it is not part of the build.
