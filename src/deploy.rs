@@ -8,6 +8,7 @@
 //! Local processes are not a target: the engine runs them itself.
 
 pub mod compose;
+pub mod k8s;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
 

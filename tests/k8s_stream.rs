@@ -1,0 +1,217 @@
+//! Pod logs, port forwards and exec-based live update against the real test cluster
+//! (docs/testing-kubernetes.md). The kubeconfig comes from `STILT_TEST_KUBECONFIG`
+//! (context `stilt-test`); without it every test says it was skipped and passes.
+//!
+//! Each test owns a namespace (`TestNs`) with pods of an image it builds itself
+//! `FROM scratch` around busybox-static; dropping the namespace deletes the pods,
+//! then the namespace without waiting, even when an assertion failed.
+
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod exec;
+mod forward;
+mod logs;
+
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::Client;
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::json;
+
+use crate::docker_support::{BUSYBOX, docker};
+
+/// The client for the test cluster, or `None` (after saying so) when no cluster is
+/// configured. A configured but unreachable cluster fails the test.
+async fn cluster() -> Option<Client> {
+    let Ok(path) = std::env::var("STILT_TEST_KUBECONFIG") else {
+        println!("skipped: STILT_TEST_KUBECONFIG not set (tests/cluster/up)");
+        return None;
+    };
+    let client = client_from(&path).await;
+    client
+        .apiserver_version()
+        .await
+        .expect("the test cluster is unreachable (tests/cluster/up)");
+    Some(client)
+}
+
+/// A client for the context `stilt-test` of the kubeconfig at `path`.
+async fn client_from(path: &str) -> Client {
+    let kubeconfig = Kubeconfig::read_from(path).expect("read STILT_TEST_KUBECONFIG");
+    let options = KubeConfigOptions {
+        context: Some("stilt-test".to_owned()),
+        ..KubeConfigOptions::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .expect("kubeconfig context stilt-test");
+    Client::try_from(config).expect("kube client")
+}
+
+/// A unique suffix for names in this test process.
+fn unique(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{name}-{}-{:x}", std::process::id(), nanos % 0xfffff)
+}
+
+/// Builds a busybox image under a unique tag: `/bin` applets (without `tar` when
+/// `with_tar` is false), `/tmp`, and `/www/index.html` = `page`.
+fn build_image(name: &str, with_tar: bool, page: &str) -> String {
+    let tag = format!("stilt-test-k8s-stream:{}", unique(name));
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(BUSYBOX, dir.path().join("busybox")).expect("copy busybox");
+    std::fs::write(dir.path().join("index.html"), page).expect("write page");
+    let drop_tar = if with_tar {
+        ""
+    } else {
+        "RUN [\"/bin/busybox\", \"rm\", \"/bin/tar\"]\n"
+    };
+    let dockerfile = format!(
+        "FROM scratch\n\
+         LABEL stilt.test=1\n\
+         COPY busybox /bin/busybox\n\
+         RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+         RUN [\"/bin/busybox\", \"mkdir\", \"-p\", \"/tmp\", \"/www\"]\n\
+         COPY index.html /www/index.html\n\
+         {drop_tar}\
+         ENV PATH=/bin\n"
+    );
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write Dockerfile");
+    docker(&["build", "-q", "-t", &tag, &dir.path().to_string_lossy()]);
+    tag
+}
+
+/// A namespace of its own for one test; dropping it deletes the pods, then the
+/// namespace (without waiting for it to go).
+struct TestNs {
+    client: Client,
+    name: String,
+    images: Vec<String>,
+}
+
+impl TestNs {
+    async fn create(client: &Client, test: &str) -> Self {
+        let name = unique(&format!("stilt-{test}"));
+        let namespace: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &namespace)
+            .await
+            .expect("create namespace");
+        TestNs {
+            client: client.clone(),
+            name,
+            images: Vec::new(),
+        }
+    }
+
+    fn pods(&self) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), &self.name)
+    }
+
+    /// Builds an image for this test (removed on drop, when no container uses it).
+    fn image(&mut self, with_tar: bool, page: &str) -> String {
+        let tag = build_image(&self.name, with_tar, page);
+        self.images.push(tag.clone());
+        tag
+    }
+
+    /// Creates a pod of `containers` (name, shell command) from `image`, with
+    /// `restart` as its restartPolicy, and waits until it runs.
+    async fn pod(&self, name: &str, image: &str, containers: &[(&str, &str)]) -> Pod {
+        self.pod_with(name, image, containers, "Always", &[]).await
+    }
+
+    async fn pod_with(
+        &self,
+        name: &str,
+        image: &str,
+        containers: &[(&str, &str)],
+        restart: &str,
+        labels: &[(&str, &str)],
+    ) -> Pod {
+        let containers: Vec<_> = containers
+            .iter()
+            .map(|(c, cmd)| {
+                json!({"name": c, "image": image, "imagePullPolicy": "Never",
+                       "command": ["/bin/sh", "-c", cmd]})
+            })
+            .collect();
+        let labels: serde_json::Map<_, _> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"containers": containers, "restartPolicy": restart,
+                     "terminationGracePeriodSeconds": 1}
+        }))
+        .unwrap();
+        self.pods()
+            .create(&PostParams::default(), &pod)
+            .await
+            .expect("create pod");
+        self.wait_pod(name, |p| phase(p) == "Running").await
+    }
+
+    /// Polls the pod until `ready` holds (60 s at most).
+    async fn wait_pod(&self, name: &str, ready: impl Fn(&Pod) -> bool) -> Pod {
+        for _ in 0..300 {
+            if let Ok(pod) = self.pods().get(name).await
+                && ready(&pod)
+            {
+                return pod;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("pod {}/{name} did not get there in 60 s", self.name);
+    }
+}
+
+fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("")
+}
+
+impl Drop for TestNs {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop cannot await, and a runtime's thread cannot block on another future:
+        // clean up on a thread of its own with a small runtime and a client of its
+        // own (the test's client runs its connection on the test's runtime).
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async move {
+                let Ok(path) = std::env::var("STILT_TEST_KUBECONFIG") else {
+                    return;
+                };
+                let client = client_from(&path).await;
+                let pods: Api<Pod> = Api::namespaced(client.clone(), &name);
+                let now = DeleteParams {
+                    grace_period_seconds: Some(0),
+                    ..DeleteParams::default()
+                };
+                let _ = pods.delete_collection(&now, &ListParams::default()).await;
+                let _ = Api::<Namespace>::all(client)
+                    .delete(&name, &DeleteParams::default())
+                    .await;
+            });
+        });
+        let _ = cleanup.join();
+        for image in &self.images {
+            let _ = Command::new("docker").args(["image", "rm", image]).output();
+        }
+    }
+}
