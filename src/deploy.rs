@@ -8,9 +8,9 @@
 //! Local processes are not a target: the engine runs them itself.
 
 pub mod compose;
-pub mod k8s;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
+pub mod k8s;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

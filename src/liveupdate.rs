@@ -208,6 +208,9 @@ mod tests {
     #[test]
     fn short_ids_shorten_docker_ids_only() {
         assert_eq!(short_id("0123456789abcdef0123"), "0123456789ab");
-        assert_eq!(short_id("web of pod default/web-7c9-x"), "web of pod default/web-7c9-x");
+        assert_eq!(
+            short_id("web of pod default/web-7c9-x"),
+            "web of pod default/web-7c9-x"
+        );
     }
 }

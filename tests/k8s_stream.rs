@@ -14,6 +14,7 @@ mod forward;
 mod logs;
 
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
@@ -21,6 +22,7 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
+use stilt::process::{LineSink, Stream};
 
 use crate::docker_support::{BUSYBOX, docker};
 
@@ -50,6 +52,17 @@ async fn client_from(path: &str) -> Client {
         .await
         .expect("kubeconfig context stilt-test");
     Client::try_from(config).expect("kube client")
+}
+
+/// Lines a `LineSink` was given.
+type Lines = Arc<Mutex<Vec<(Stream, String)>>>;
+
+/// A sink that keeps its lines, and the lines.
+fn collect() -> (LineSink, Lines) {
+    let lines = Lines::default();
+    let kept = lines.clone();
+    let sink: LineSink = Arc::new(move |stream, line| kept.lock().unwrap().push((stream, line)));
+    (sink, lines)
 }
 
 /// A unique suffix for names in this test process.

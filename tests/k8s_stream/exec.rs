@@ -2,13 +2,12 @@
 //! output and exit codes, and a missing `tar` named as such.
 
 use std::os::unix::fs::PermissionsExt;
-use std::sync::{Arc, Mutex};
 
 use kube::api::AttachParams;
 use stilt::deploy::k8s::exec::ExecUpdater;
 use stilt::liveupdate::{ContainerUpdater, CopyFile, UpdateError, UpdateTarget};
 use stilt::model::Cmd;
-use stilt::process::{LineSink, Stream};
+use stilt::process::Stream;
 use tokio::io::AsyncReadExt;
 
 use super::*;
@@ -36,16 +35,11 @@ async fn sh(ns: &TestNs, pod: &str, script: &str) -> String {
     out
 }
 
-fn collect() -> (LineSink, Arc<Mutex<Vec<(Stream, String)>>>) {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink_lines = lines.clone();
-    let sink: LineSink = Arc::new(move |stream, line| sink_lines.lock().unwrap().push((stream, line)));
-    (sink, lines)
-}
-
 #[tokio::test]
 async fn copy_puts_files_with_their_modes_and_nested_dirs_into_the_pod() {
-    let Some(client) = cluster().await else { return };
+    let Some(client) = cluster().await else {
+        return;
+    };
     let mut ns = TestNs::create(&client, "exec-copy").await;
     let image = ns.image(true, "page");
     ns.pod("p", &image, &[("app", "sleep 3600")]).await;
@@ -56,11 +50,20 @@ async fn copy_puts_files_with_their_modes_and_nested_dirs_into_the_pod() {
     let dir = local.path().join("src");
     std::fs::create_dir_all(dir.join("deep")).unwrap();
     std::fs::write(dir.join("deep/data.txt"), "nested\n").unwrap();
-    std::fs::set_permissions(dir.join("deep/data.txt"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        dir.join("deep/data.txt"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     let files = [
-        CopyFile { local: script, remote: "/app/run.sh".into() },
-        CopyFile { local: dir, remote: "/app/src".into() },
+        CopyFile {
+            local: script,
+            remote: "/app/run.sh".into(),
+        },
+        CopyFile {
+            local: dir,
+            remote: "/app/src".into(),
+        },
     ];
     let updater = ExecUpdater::new(client.clone());
     updater.copy(&target(&ns, "p"), &files).await.expect("copy");
@@ -73,29 +76,59 @@ async fn copy_puts_files_with_their_modes_and_nested_dirs_into_the_pod() {
 
 #[tokio::test]
 async fn delete_removes_files_and_directories() {
-    let Some(client) = cluster().await else { return };
+    let Some(client) = cluster().await else {
+        return;
+    };
     let mut ns = TestNs::create(&client, "exec-delete").await;
     let image = ns.image(true, "page");
-    ns.pod("p", &image, &[("app", "mkdir -p /app/d/e; touch /app/f /app/keep; sleep 3600")])
-        .await;
+    ns.pod(
+        "p",
+        &image,
+        &[(
+            "app",
+            "mkdir -p /app/d/e; touch /app/f /app/keep; sleep 3600",
+        )],
+    )
+    .await;
     let updater = ExecUpdater::new(client.clone());
-    let paths = ["/app/d".to_owned(), "/app/f".to_owned(), "/app/missing".to_owned()];
-    updater.delete(&target(&ns, "p"), &paths).await.expect("delete");
+    let paths = [
+        "/app/d".to_owned(),
+        "/app/f".to_owned(),
+        "/app/missing".to_owned(),
+    ];
+    updater
+        .delete(&target(&ns, "p"), &paths)
+        .await
+        .expect("delete");
     assert_eq!(sh(&ns, "p", "ls /app").await, "keep\n");
 }
 
 #[tokio::test]
 async fn run_steps_stream_output_and_return_exit_codes() {
-    let Some(client) = cluster().await else { return };
+    let Some(client) = cluster().await else {
+        return;
+    };
     let mut ns = TestNs::create(&client, "exec-run").await;
     let image = ns.image(true, "page");
     ns.pod("p", &image, &[("app", "sleep 3600")]).await;
     let updater = ExecUpdater::new(client.clone());
     let (sink, lines) = collect();
     let ok = Cmd::Shell("echo built; echo warned >&2".into());
-    assert_eq!(updater.exec(&target(&ns, "p"), &ok, sink.clone()).await.unwrap(), 0);
+    assert_eq!(
+        updater
+            .exec(&target(&ns, "p"), &ok, sink.clone())
+            .await
+            .unwrap(),
+        0
+    );
     let failing = Cmd::Shell("echo compiling; exit 3".into());
-    assert_eq!(updater.exec(&target(&ns, "p"), &failing, sink).await.unwrap(), 3);
+    assert_eq!(
+        updater
+            .exec(&target(&ns, "p"), &failing, sink)
+            .await
+            .unwrap(),
+        3
+    );
     let mut got = lines.lock().unwrap().clone();
     got.sort_by(|a, b| a.1.cmp(&b.1));
     assert_eq!(
@@ -108,32 +141,55 @@ async fn run_steps_stream_output_and_return_exit_codes() {
     );
     let missing = Cmd::Argv(vec!["no-such-tool".into()]);
     let (sink, _) = collect();
-    let err = updater.exec(&target(&ns, "p"), &missing, sink).await.unwrap_err();
-    assert!(matches!(&err, UpdateError::MissingTool { tool, .. } if tool == "no-such-tool"), "{err}");
+    let err = updater
+        .exec(&target(&ns, "p"), &missing, sink)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, UpdateError::MissingTool { tool, .. } if tool == "no-such-tool"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn copy_into_an_image_without_tar_names_the_missing_tool() {
-    let Some(client) = cluster().await else { return };
+    let Some(client) = cluster().await else {
+        return;
+    };
     let mut ns = TestNs::create(&client, "exec-notar").await;
     let image = ns.image(false, "page");
     ns.pod("p", &image, &[("app", "sleep 3600")]).await;
     let local = tempfile::tempdir().unwrap();
     std::fs::write(local.path().join("f"), "x").unwrap();
-    let files = [CopyFile { local: local.path().join("f"), remote: "/tmp/f".into() }];
+    let files = [CopyFile {
+        local: local.path().join("f"),
+        remote: "/tmp/f".into(),
+    }];
     let updater = ExecUpdater::new(client.clone());
     let err = updater.copy(&target(&ns, "p"), &files).await.unwrap_err();
-    assert!(matches!(&err, UpdateError::MissingTool { tool, .. } if tool == "tar"), "{err}");
-    assert!(err.to_string().contains(&format!("app of pod {}/p", ns.name)), "{err}");
+    assert!(
+        matches!(&err, UpdateError::MissingTool { tool, .. } if tool == "tar"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("app of pod {}/p", ns.name)),
+        "{err}"
+    );
     let restart = updater.restart(&target(&ns, "p")).await.unwrap_err();
     assert!(restart.to_string().contains("restart_process"), "{restart}");
 }
 
 #[tokio::test]
 async fn a_pod_that_is_gone_is_no_such_container() {
-    let Some(client) = cluster().await else { return };
+    let Some(client) = cluster().await else {
+        return;
+    };
     let ns = TestNs::create(&client, "exec-gone").await;
     let updater = ExecUpdater::new(client.clone());
-    let err = updater.delete(&target(&ns, "nope"), &["/x".to_owned()]).await.unwrap_err();
+    let err = updater
+        .delete(&target(&ns, "nope"), &["/x".to_owned()])
+        .await
+        .unwrap_err();
     assert!(matches!(err, UpdateError::NoSuchContainer { .. }), "{err}");
 }

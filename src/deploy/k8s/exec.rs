@@ -56,7 +56,11 @@ struct PodContainer {
 }
 
 impl PodContainer {
-    fn of(client: &Client, target: &UpdateTarget, doing: &'static str) -> Result<Self, UpdateError> {
+    fn of(
+        client: &Client,
+        target: &UpdateTarget,
+        doing: &'static str,
+    ) -> Result<Self, UpdateError> {
         let UpdateTarget::Pod {
             namespace,
             pod,
@@ -121,7 +125,8 @@ impl PodContainer {
 
     async fn copy(&self, files: &[CopyFile]) -> Result<(), UpdateError> {
         const DOING: &str = "copy files";
-        const WHY: &str = "copying files into a pod pipes a tar archive through `sh -c 'head | tar -x'`";
+        const WHY: &str =
+            "copying files into a pod pipes a tar archive through `sh -c 'head | tar -x'`";
         let (label, owned) = (self.label.clone(), files.to_vec());
         let tar = tokio::task::spawn_blocking(move || archive::build(&label, &owned))
             .await

@@ -145,7 +145,11 @@ fn exit_code(status: Option<Status>) -> Result<i64, RemoteError> {
         .and_then(|c| c.message.as_deref())
         .and_then(|m| m.parse::<i64>().ok());
     code.ok_or_else(|| {
-        RemoteError::NoStatus(status.message.unwrap_or_else(|| "unknown failure".to_owned()))
+        RemoteError::NoStatus(
+            status
+                .message
+                .unwrap_or_else(|| "unknown failure".to_owned()),
+        )
     })
 }
 
@@ -160,7 +164,10 @@ mod tests {
 
     #[test]
     fn success_is_exit_code_zero() {
-        assert_eq!(exit_code(status(json!({"status": "Success"}))).ok(), Some(0));
+        assert_eq!(
+            exit_code(status(json!({"status": "Success"}))).ok(),
+            Some(0)
+        );
     }
 
     #[test]

@@ -102,7 +102,9 @@ impl Follower {
             let text = text.trim_end_matches(['\n', '\r']);
             if let Some(new) = self.resume.accept(text) {
                 let line = format!("{}{new}", self.prefix);
-                tx.send(Ok((Stream::Stdout, line))).await.map_err(|_| Closed)?;
+                tx.send(Ok((Stream::Stdout, line)))
+                    .await
+                    .map_err(|_| Closed)?;
                 self.last_error = None;
                 lines += 1;
             }
@@ -111,7 +113,11 @@ impl Follower {
 
     /// Passes an error on unless it is the expected refusal of a container that is
     /// between runs (400) or the same as the last one.
-    async fn report(&mut self, tx: &mpsc::Sender<LogItem>, source: LogSource) -> Result<(), Closed> {
+    async fn report(
+        &mut self,
+        tx: &mpsc::Sender<LogItem>,
+        source: LogSource,
+    ) -> Result<(), Closed> {
         if matches!(&source, LogSource::Api(kube::Error::Api(s)) if s.code == 400 || s.code == 404)
         {
             return Ok(());
@@ -207,7 +213,10 @@ mod tests {
 
     #[test]
     fn a_running_container_is_not_finished() {
-        assert!(!finished(&pod("Always", "Running", json!([]), running("a")), "a"));
+        assert!(!finished(
+            &pod("Always", "Running", json!([]), running("a")),
+            "a"
+        ));
     }
 
     #[test]
@@ -218,9 +227,18 @@ mod tests {
 
     #[test]
     fn restart_policies_decide_for_exited_containers() {
-        assert!(finished(&pod("Never", "Running", json!([]), exited("a", 1)), "a"));
-        assert!(finished(&pod("OnFailure", "Running", json!([]), exited("a", 0)), "a"));
-        assert!(!finished(&pod("OnFailure", "Running", json!([]), exited("a", 1)), "a"));
+        assert!(finished(
+            &pod("Never", "Running", json!([]), exited("a", 1)),
+            "a"
+        ));
+        assert!(finished(
+            &pod("OnFailure", "Running", json!([]), exited("a", 0)),
+            "a"
+        ));
+        assert!(!finished(
+            &pod("OnFailure", "Running", json!([]), exited("a", 1)),
+            "a"
+        ));
     }
 
     #[test]
@@ -233,11 +251,17 @@ mod tests {
 
     #[test]
     fn a_finished_pod_finishes_every_container() {
-        assert!(finished(&pod("Always", "Failed", json!([]), running("a")), "a"));
+        assert!(finished(
+            &pod("Always", "Failed", json!([]), running("a")),
+            "a"
+        ));
     }
 
     #[test]
     fn an_unknown_container_is_not_finished() {
-        assert!(!finished(&pod("Never", "Running", json!([]), exited("a", 0)), "b"));
+        assert!(!finished(
+            &pod("Never", "Running", json!([]), exited("a", 0)),
+            "b"
+        ));
     }
 }
