@@ -136,34 +136,31 @@ impl TestNs {
         tag
     }
 
-    /// Creates a pod of `containers` (name, shell command) from `image`, with
-    /// `restart` as its restartPolicy, and waits until it runs.
+    /// Creates a pod of `containers` (name, shell command) from `image` and waits
+    /// until it runs.
     async fn pod(&self, name: &str, image: &str, containers: &[(&str, &str)]) -> Pod {
-        self.pod_with(name, image, containers, "Always", &[]).await
+        self.pod_with_init(name, image, &[], containers).await
     }
 
-    async fn pod_with(
+    /// The same, with init containers run first.
+    async fn pod_with_init(
         &self,
         name: &str,
         image: &str,
+        init: &[(&str, &str)],
         containers: &[(&str, &str)],
-        restart: &str,
-        labels: &[(&str, &str)],
     ) -> Pod {
-        let containers: Vec<_> = containers
-            .iter()
-            .map(|(c, cmd)| {
-                json!({"name": c, "image": image, "imagePullPolicy": "Never",
-                       "command": ["/bin/sh", "-c", cmd]})
-            })
-            .collect();
-        let labels: serde_json::Map<_, _> = labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), json!(v)))
-            .collect();
+        let specs = |list: &[(&str, &str)]| -> Vec<serde_json::Value> {
+            list.iter()
+                .map(|(c, cmd)| {
+                    json!({"name": c, "image": image, "imagePullPolicy": "Never",
+                           "command": ["/bin/sh", "-c", cmd]})
+                })
+                .collect()
+        };
         let pod: Pod = serde_json::from_value(json!({
-            "metadata": {"name": name, "labels": labels},
-            "spec": {"containers": containers, "restartPolicy": restart,
+            "metadata": {"name": name},
+            "spec": {"initContainers": specs(init), "containers": specs(containers),
                      "terminationGracePeriodSeconds": 1}
         }))
         .unwrap();

@@ -48,6 +48,28 @@ async fn lines_of_several_containers_carry_their_names() {
 }
 
 #[tokio::test]
+async fn init_containers_are_followed_too() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    let mut ns = TestNs::create(&client, "logs-init").await;
+    let image = ns.image(true, "page");
+    let init = [("setup", "echo migrating; echo migrated")];
+    ns.pod_with_init("p", &image, &init, &[("app", "echo serving; sleep 3600")])
+        .await;
+    let mut logs = follow_pod(client.clone(), &ns.name, "p", 0);
+    let lines = read_until(&mut logs, Duration::from_secs(20), |l| l.len() >= 3).await;
+    // Containers are followed side by side; each keeps its own order.
+    let setup: Vec<_> = lines.iter().filter(|l| l.starts_with("[setup]")).collect();
+    assert_eq!(
+        setup,
+        ["[setup] migrating", "[setup] migrated"],
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"[app] serving".to_owned()), "{lines:?}");
+}
+
+#[tokio::test]
 async fn a_restarted_container_is_followed_without_repeating_lines() {
     let Some(client) = cluster().await else {
         return;
