@@ -2,8 +2,8 @@
 //! (docs/testing-kubernetes.md). The kubeconfig comes from `STILT_TEST_KUBECONFIG`
 //! (context `stilt-test`); without it every test says it was skipped and passes.
 //!
-//! Each test owns a namespace (`TestNs`) with pods of an image it builds itself
-//! `FROM scratch` around busybox-static; dropping the namespace deletes the pods,
+//! Each test owns a namespace (`TestNs`) with pods of an image the test process
+//! builds `FROM scratch` around busybox-static (`image`); dropping the namespace deletes the pods,
 //! then the namespace without waiting, even when an assertion failed.
 
 // In tests a panic is the failure report.
@@ -13,8 +13,7 @@ mod exec;
 mod forward;
 mod logs;
 
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
@@ -74,13 +73,22 @@ fn unique(name: &str) -> String {
     format!("{name}-{}-{:x}", std::process::id(), nanos % 0xfffff)
 }
 
-/// Builds a busybox image under a unique tag: `/bin` applets (without `tar` when
-/// `with_tar` is false), `/tmp`, and `/www/index.html` = `page`.
-fn build_image(name: &str, with_tar: bool, page: &str) -> String {
-    let tag = format!("stilt-test-k8s-stream:{}", unique(name));
+/// The busybox test image of this test process (built on first use, under a tag
+/// unique to the process, labelled `stilt.test=1`): `/bin` applets (without `tar`
+/// when `with_tar` is false), `/tmp` and `/www/index.html`.
+fn image(with_tar: bool) -> &'static str {
+    static WITH_TAR: OnceLock<String> = OnceLock::new();
+    static WITHOUT_TAR: OnceLock<String> = OnceLock::new();
+    let cell = if with_tar { &WITH_TAR } else { &WITHOUT_TAR };
+    cell.get_or_init(|| build_image(with_tar))
+}
+
+fn build_image(with_tar: bool) -> String {
+    let variant = if with_tar { "tar" } else { "notar" };
+    let tag = format!("stilt-test-k8s-stream:{}", unique(variant));
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(BUSYBOX, dir.path().join("busybox")).expect("copy busybox");
-    std::fs::write(dir.path().join("index.html"), page).expect("write page");
+    std::fs::write(dir.path().join("index.html"), "page\n").expect("write page");
     let drop_tar = if with_tar {
         ""
     } else {
@@ -106,7 +114,6 @@ fn build_image(name: &str, with_tar: bool, page: &str) -> String {
 struct TestNs {
     client: Client,
     name: String,
-    images: Vec<String>,
 }
 
 impl TestNs {
@@ -121,19 +128,11 @@ impl TestNs {
         TestNs {
             client: client.clone(),
             name,
-            images: Vec::new(),
         }
     }
 
     fn pods(&self) -> Api<Pod> {
         Api::namespaced(self.client.clone(), &self.name)
-    }
-
-    /// Builds an image for this test (removed on drop, when no container uses it).
-    fn image(&mut self, with_tar: bool, page: &str) -> String {
-        let tag = build_image(&self.name, with_tar, page);
-        self.images.push(tag.clone());
-        tag
     }
 
     /// Creates a pod of `containers` (name, shell command) from `image` and waits
@@ -164,11 +163,23 @@ impl TestNs {
                      "terminationGracePeriodSeconds": 1}
         }))
         .unwrap();
-        self.pods()
-            .create(&PostParams::default(), &pod)
-            .await
-            .expect("create pod");
+        self.create_pod(&pod).await;
         self.wait_pod(name, |p| phase(p) == "Running").await
+    }
+
+    /// Creates the pod, waiting out a namespace so new that its service account has
+    /// no token yet (the API server refuses pods until the controller made one).
+    async fn create_pod(&self, pod: &Pod) {
+        for _ in 0..60 {
+            match self.pods().create(&PostParams::default(), pod).await {
+                Ok(_) => return,
+                Err(kube::Error::Api(status)) if status.message.contains("service account") => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("create pod in {}: {e}", self.name),
+            }
+        }
+        panic!("namespace {} never got a service account token", self.name);
     }
 
     /// Polls the pod until `ready` holds (60 s at most).
@@ -220,8 +231,5 @@ impl Drop for TestNs {
             });
         });
         let _ = cleanup.join();
-        for image in &self.images {
-            let _ = Command::new("docker").args(["image", "rm", image]).output();
-        }
     }
 }

@@ -40,9 +40,9 @@ async fn copy_puts_files_with_their_modes_and_nested_dirs_into_the_pod() {
     let Some(client) = cluster().await else {
         return;
     };
-    let mut ns = TestNs::create(&client, "exec-copy").await;
-    let image = ns.image(true, "page");
-    ns.pod("p", &image, &[("app", "sleep 3600")]).await;
+    let ns = TestNs::create(&client, "exec-copy").await;
+    let image = image(true);
+    ns.pod("p", image, &[("app", "sleep 3600")]).await;
     let local = tempfile::tempdir().unwrap();
     let script = local.path().join("run.sh");
     std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
@@ -79,11 +79,11 @@ async fn delete_removes_files_and_directories() {
     let Some(client) = cluster().await else {
         return;
     };
-    let mut ns = TestNs::create(&client, "exec-delete").await;
-    let image = ns.image(true, "page");
+    let ns = TestNs::create(&client, "exec-delete").await;
+    let image = image(true);
     ns.pod(
         "p",
-        &image,
+        image,
         &[(
             "app",
             "mkdir -p /app/d/e; touch /app/f /app/keep; sleep 3600",
@@ -108,9 +108,9 @@ async fn run_steps_stream_output_and_return_exit_codes() {
     let Some(client) = cluster().await else {
         return;
     };
-    let mut ns = TestNs::create(&client, "exec-run").await;
-    let image = ns.image(true, "page");
-    ns.pod("p", &image, &[("app", "sleep 3600")]).await;
+    let ns = TestNs::create(&client, "exec-run").await;
+    let image = image(true);
+    ns.pod("p", image, &[("app", "sleep 3600")]).await;
     let updater = ExecUpdater::new(client.clone());
     let (sink, lines) = collect();
     let ok = Cmd::Shell("echo built; echo warned >&2".into());
@@ -156,9 +156,9 @@ async fn copy_into_an_image_without_tar_names_the_missing_tool() {
     let Some(client) = cluster().await else {
         return;
     };
-    let mut ns = TestNs::create(&client, "exec-notar").await;
-    let image = ns.image(false, "page");
-    ns.pod("p", &image, &[("app", "sleep 3600")]).await;
+    let ns = TestNs::create(&client, "exec-notar").await;
+    let image = image(false);
+    ns.pod("p", image, &[("app", "sleep 3600")]).await;
     let local = tempfile::tempdir().unwrap();
     std::fs::write(local.path().join("f"), "x").unwrap();
     let files = [CopyFile {

@@ -60,10 +60,10 @@ async fn a_forward_serves_its_pod_and_follows_a_new_pod_on_the_same_port() {
     let Some(client) = cluster().await else {
         return;
     };
-    let mut ns = TestNs::create(&client, "forward").await;
-    let image = ns.image(true, "page");
-    ns.pod("a", &image, &[("web", &httpd("from-pod-a"))]).await;
-    ns.pod("b", &image, &[("web", &httpd("from-pod-b"))]).await;
+    let ns = TestNs::create(&client, "forward").await;
+    let image = image(true);
+    ns.pod("a", image, &[("web", &httpd("from-pod-a"))]).await;
+    ns.pod("b", image, &[("web", &httpd("from-pod-b"))]).await;
     let forwarder = Forwarder::new(client.clone());
     let resource = ResourceName::new("web");
     let port = free_port();

@@ -80,6 +80,7 @@ async fn watch_pod(target: follower::Target, tx: mpsc::Sender<LogItem>) {
     let mut followers = JoinSet::new();
     let mut started = BTreeSet::new();
     let mut seen_in_init = false;
+    let mut last_error: Option<String> = None;
     while let Some(event) = events.next().await {
         let pod = match event {
             Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) => pod,
@@ -89,14 +90,27 @@ async fn watch_pod(target: follower::Target, tx: mpsc::Sender<LogItem>) {
             }
             Ok(watcher::Event::InitDone) if seen_in_init => continue,
             Ok(watcher::Event::InitDone | watcher::Event::Delete(_)) => break,
-            Err(_) => {
-                // The watcher resumes by itself; wait a little so a broken API
-                // server is not hammered.
+            Err(source) => {
+                // The watcher resumes by itself; say why once, and wait a little so
+                // a broken API server is not hammered.
+                let message = source.to_string();
+                if last_error.as_deref() != Some(message.as_str()) {
+                    last_error = Some(message);
+                    let error = K8sStreamError::Pod {
+                        namespace: target.namespace.clone(),
+                        pod: target.pod.clone(),
+                        source,
+                    };
+                    if tx.send(Err(error)).await.is_err() {
+                        return;
+                    }
+                }
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
         seen_in_init = true;
+        last_error = None;
         let prefixed = container_count(&pod) > 1;
         for container in startable_containers(&pod) {
             if started.insert(container.clone()) {

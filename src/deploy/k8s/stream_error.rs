@@ -1,6 +1,7 @@
 //! What can go wrong while streaming from or into a pod: following its logs,
 //! forwarding a port to it, or running a command in it. Each variant names the pod
-//! (and the container, port or local address) and what was being done, so a line in
+//! (and the container, port or local address) and what was being done; live update
+//! through exec reports `crate::liveupdate::UpdateError`s instead, so a line in
 //! a resource's log is enough to act on.
 
 use std::net::SocketAddr;
@@ -10,13 +11,13 @@ use crate::model::ResourceName;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum K8sStreamError {
-    /// Reading the pod itself (to learn its containers or whether it still exists).
-    #[error("cannot read pod {namespace}/{pod}: {source}")]
+    /// Watching the pod (to learn its containers and whether it still exists).
+    #[error("cannot watch pod {namespace}/{pod}: {source}")]
     Pod {
         namespace: String,
         pod: String,
         #[source]
-        source: kube::Error,
+        source: kube::runtime::watcher::Error,
     },
     /// Opening or reading the log stream of one container.
     #[error("cannot follow the logs of container {container} of pod {namespace}/{pod}: {source}")]
@@ -50,15 +51,6 @@ pub enum K8sStreamError {
         pod: String,
         port: u16,
         peer: SocketAddr,
-        reason: String,
-    },
-    /// Starting or running a command in a container.
-    #[error("cannot {doing} in container {container} of pod {namespace}/{pod}: {reason}")]
-    Exec {
-        namespace: String,
-        pod: String,
-        container: String,
-        doing: &'static str,
         reason: String,
     },
 }
