@@ -107,7 +107,8 @@ impl Forwarder {
     /// pod may end). Each forward listens on `PortForward::host()`:local_port and,
     /// per accepted connection, opens a port-forward to the pod's container_port. A
     /// local port that is taken is an error line in `log` naming the resource, the
-    /// port and its owner if known; binding is retried every few seconds.
+    /// port and its owner if known; binding is retried every few seconds. Call it
+    /// within a Tokio runtime (listeners are tasks).
     pub fn set(
         &self,
         resource: &ResourceName,

@@ -41,6 +41,7 @@ pub type LogItem = Result<(Stream, String), K8sStreamError>;
 /// `since_unix` = 0: from the start; else lines from that time. Follows container
 /// restarts without repeating lines, reconnects after a dropped stream with backoff,
 /// ends when the pod is gone. Dropping the stream stops everything it started.
+/// Call it within a Tokio runtime (the pod watch is a task).
 pub fn follow_pod(
     client: Client,
     namespace: &str,
