@@ -85,6 +85,25 @@ pub enum UpdateError {
         doing: &'static str,
         why: String,
     },
+    /// Unpacking the copied files failed in the container (a Kubernetes pod, where
+    /// files go in through `tar`): permission denied, read-only file system, ...
+    #[error(
+        "`tar -x` of the copied files in container {} exited with code {code}: {output}",
+        short_id(container)
+    )]
+    CopyFailed {
+        container: String,
+        code: i64,
+        output: String,
+    },
+    /// The cluster's API failed while patching a pod's container.
+    #[error("cannot {doing} in container {}: {source}", short_id(container))]
+    Cluster {
+        container: String,
+        doing: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("cannot {doing} in container {}: {source}", short_id(container))]
     Api {
         container: String,
@@ -141,9 +160,14 @@ impl std::fmt::Display for UpdateTarget {
     }
 }
 
-/// The 12-character form of a container id that `docker ps` shows.
+/// The 12-character form of a container id that `docker ps` shows; anything that is
+/// not a hex id (a pod's container, `web of pod ns/web-1`) is kept whole.
 pub fn short_id(container: &str) -> &str {
-    container.get(..12).unwrap_or(container)
+    if container.bytes().all(|b| b.is_ascii_hexdigit()) {
+        container.get(..12).unwrap_or(container)
+    } else {
+        container
+    }
 }
 
 /// A file to put into the container.
@@ -176,4 +200,18 @@ pub trait ContainerUpdater: Send + Sync {
         log: LineSink,
     ) -> BoxFuture<'a, Result<i64, UpdateError>>;
     fn restart<'a>(&'a self, target: &'a UpdateTarget) -> BoxFuture<'a, Result<(), UpdateError>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_id;
+
+    #[test]
+    fn short_ids_shorten_docker_ids_only() {
+        assert_eq!(short_id("0123456789abcdef0123"), "0123456789ab");
+        assert_eq!(
+            short_id("web of pod default/web-7c9-x"),
+            "web of pod default/web-7c9-x"
+        );
+    }
 }

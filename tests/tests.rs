@@ -2,6 +2,8 @@
 
 /// Images built from busybox-static, docker helpers and cleanup for real-Docker tests.
 mod docker_support;
+/// Pod logs, port forwards and exec live update on the real test cluster.
+mod k8s_stream;
 /// Resource and project builders shared by the areas.
 mod support;
 

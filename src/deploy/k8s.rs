@@ -15,13 +15,16 @@
 pub mod apply;
 pub mod connect;
 pub mod down;
+pub mod exec;
 pub mod forward;
 pub mod inject;
 pub mod kinds;
 pub mod labels;
+pub mod logs;
 pub mod placement;
 pub mod pods;
 pub mod status;
+pub mod stream_error;
 pub mod streams;
 pub mod target;
 pub mod updater;

@@ -1,215 +1,232 @@
-//! Port forwards through the API server: one local listener per `port_forward`, and
-//! per accepted connection one port-forward stream to the resource's current pod.
+//! Port forwards of Kubernetes resources: a local listener per `port_forward`, and
+//! per accepted connection a port-forward to the resource's current pod through the
+//! API (WebSocket).
 //!
-//! The listener outlives pods: [`Forwarder::set`] re-targets it when a rollout makes
-//! a new pod the resource's, so `http://localhost:PORT/` keeps working. A local port
-//! that is taken is reported once in the resource's log and retried, never a panic.
+//! A listener outlives the pods it serves: when a resource's pod is replaced the
+//! listener is re-pointed (a `watch` channel holds its route), so clients keep their
+//! port and only connections open to the old pod end. Which listeners to start, stop
+//! or re-point is decided by [`plan`] (pure) from the old and new forwards.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod listen;
+mod owner;
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::{Api, Client};
-use tokio::net::{TcpListener, TcpStream};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use kube::Client;
 use tokio::sync::watch;
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 
-use crate::model::{PortForward, ResourceName, Stream};
+use crate::model::ResourceName;
+use crate::model::k8s::PortForward;
 use crate::process::LineSink;
 
-/// How often a listener whose port is taken tries again.
-const REBIND_EVERY: Duration = Duration::from_secs(3);
+pub use listen::Route;
 
-/// The pod a resource's forwards go to: (namespace, name).
-type Target = Option<(String, String)>;
-
-struct Entry {
-    forwards: Vec<PortForward>,
-    target: watch::Sender<Target>,
-    listeners: Vec<AbortHandle>,
+/// A local address a forward listens on: host and port.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenKey {
+    pub host: String,
+    pub port: u16,
 }
 
-impl Drop for Entry {
-    fn drop(&mut self) {
-        for l in &self.listeners {
-            l.abort();
+impl ListenKey {
+    pub fn of(forward: &PortForward) -> Self {
+        ListenKey {
+            host: forward.host().to_owned(),
+            port: forward.local_port,
         }
     }
 }
 
-/// Every resource's port forwards.
+/// What to do to one resource's listeners.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub stop: Vec<ListenKey>,
+    /// New listeners and the container port each forwards to.
+    pub start: Vec<(ListenKey, u16)>,
+    /// Listeners that stay, with the container port they now forward to.
+    pub keep: Vec<(ListenKey, u16)>,
+}
+
+/// Diffs the running listeners against the wanted forwards (no pod: none wanted). A
+/// local address given twice keeps its first forward.
+pub fn plan(running: &[ListenKey], wanted: &[PortForward], has_pod: bool) -> Plan {
+    let mut want: BTreeMap<ListenKey, u16> = BTreeMap::new();
+    if has_pod {
+        for forward in wanted {
+            want.entry(ListenKey::of(forward))
+                .or_insert_with(|| forward.container_port());
+        }
+    }
+    let mut plan = Plan::default();
+    for key in running {
+        if !want.contains_key(key) {
+            plan.stop.push(key.clone());
+        }
+    }
+    for (key, port) in want {
+        if running.contains(&key) {
+            plan.keep.push((key, port));
+        } else {
+            plan.start.push((key, port));
+        }
+    }
+    plan
+}
+
+/// The port forwards of every resource. Clones share them.
 #[derive(Clone)]
 pub struct Forwarder {
     client: Client,
-    entries: Arc<Mutex<HashMap<ResourceName, Entry>>>,
+    listeners: Arc<Mutex<BTreeMap<ResourceName, BTreeMap<ListenKey, Listener>>>>,
+}
+
+struct Listener {
+    route: watch::Sender<Option<Route>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Forwarder {
     pub fn new(client: Client) -> Self {
         Forwarder {
             client,
-            entries: Arc::default(),
+            listeners: Arc::default(),
         }
     }
 
-    /// Makes `resource`'s forwards point at `pod`; `None` stops them. The same pod
-    /// and forwards change nothing; a new pod keeps the listeners and re-targets
-    /// them; changed forwards replace the listeners. Must be called on a tokio
-    /// runtime.
+    /// Makes `resource`'s forwards point at `pod` (namespace, pod name); `None` stops
+    /// them. Idempotent: the same pod and forwards change nothing; a new pod
+    /// re-targets without closing the local listener (connections open to the old
+    /// pod may end). Each forward listens on `PortForward::host()`:local_port and,
+    /// per accepted connection, opens a port-forward to the pod's container_port. A
+    /// local port that is taken is an error line in `log` naming the resource, the
+    /// port and its owner if known; binding is retried every few seconds. Call it
+    /// within a Tokio runtime (listeners are tasks).
     pub fn set(
         &self,
         resource: &ResourceName,
-        pod: Target,
+        pod: Option<(String, String)>,
         forwards: &[PortForward],
         log: LineSink,
     ) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if pod.is_none() || forwards.is_empty() {
-            entries.remove(resource);
-            return;
+        let mut all = self
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mine = all.entry(resource.clone()).or_default();
+        let running: Vec<ListenKey> = mine.keys().cloned().collect();
+        let plan = plan(&running, forwards, pod.is_some());
+        for key in &plan.stop {
+            mine.remove(key);
         }
-        if let Some(e) = entries.get(resource)
-            && e.forwards == forwards
-        {
-            e.target.send_if_modified(|t| {
-                let changed = *t != pod;
-                *t = pod.clone();
-                changed
-            });
-            return;
-        }
-        let (tx, rx) = watch::channel(pod);
-        let listeners = forwards
-            .iter()
-            .map(|pf| {
-                let job = Listener {
-                    client: self.client.clone(),
-                    resource: resource.clone(),
-                    forward: pf.clone(),
-                    target: rx.clone(),
-                    log: log.clone(),
-                };
-                tokio::spawn(job.run()).abort_handle()
+        let route = |container_port| {
+            pod.as_ref().map(|(namespace, pod)| Route {
+                namespace: namespace.clone(),
+                pod: pod.clone(),
+                container_port,
             })
-            .collect();
-        entries.insert(
-            resource.clone(),
-            Entry {
-                forwards: forwards.to_vec(),
-                target: tx,
-                listeners,
-            },
-        );
-    }
-
-    /// Closes every listener.
-    pub fn stop_all(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
-    }
-}
-
-struct Listener {
-    client: Client,
-    resource: ResourceName,
-    forward: PortForward,
-    target: watch::Receiver<Target>,
-    log: LineSink,
-}
-
-impl Listener {
-    fn say(&self, stream: Stream, line: String) {
-        (self.log)(stream, line);
-    }
-
-    async fn bind(&self) -> TcpListener {
-        let addr = format!("{}:{}", self.forward.host(), self.forward.local_port);
-        let mut reported = false;
-        loop {
-            match TcpListener::bind(&addr).await {
-                Ok(l) => {
-                    if reported {
-                        self.say(
-                            Stream::Stdout,
-                            format!("port forward {addr}: listening now"),
-                        );
-                    }
-                    return l;
-                }
-                Err(e) => {
-                    if !reported {
-                        self.say(
-                            Stream::Stderr,
-                            format!(
-                                "port forward of {}: cannot listen on {addr}: {e} (is another \
-                                 program using the port?); retrying every {}s",
-                                self.resource,
-                                REBIND_EVERY.as_secs()
-                            ),
-                        );
-                        reported = true;
-                    }
-                    tokio::time::sleep(REBIND_EVERY).await;
-                }
+        };
+        for (key, port) in plan.keep {
+            if let Some(listener) = mine.get(&key) {
+                listener.route.send_if_modified(|now| {
+                    let new = route(port);
+                    let changed = *now != new;
+                    *now = new;
+                    changed
+                });
             }
         }
+        for (key, port) in plan.start {
+            let (tx, rx) = watch::channel(route(port));
+            let spec = listen::Spec {
+                client: self.client.clone(),
+                resource: resource.clone(),
+                key: key.clone(),
+                route: rx,
+                log: log.clone(),
+            };
+            let task = tokio::spawn(listen::run(spec));
+            mine.insert(key, Listener { route: tx, task });
+        }
+        if mine.is_empty() {
+            all.remove(resource);
+        }
     }
 
-    async fn run(self) {
-        let listener = self.bind().await;
-        let shown = Arc::new(Mutex::new(None::<String>));
-        loop {
-            let Ok((conn, _)) = listener.accept().await else {
-                continue;
-            };
-            let Some((ns, pod)) = self.target.borrow().clone() else {
-                continue;
-            };
-            let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
-            let port = self.forward.container_port();
-            let log = self.log.clone();
-            let shown = shown.clone();
-            let resource = self.resource.clone();
-            tokio::spawn(async move {
-                if let Err(e) = forward_one(api, &pod, port, conn).await {
-                    // One line per kind of failure, not one per connection.
-                    let line =
-                        format!("port forward of {resource} to pod {ns}/{pod} port {port}: {e}");
-                    let Ok(mut last) = shown.lock() else { return };
-                    if last.as_deref() != Some(line.as_str()) {
-                        *last = Some(line.clone());
-                        log(Stream::Stderr, line);
-                    }
-                }
-            });
-        }
+    /// Stops every forward of every resource (their listeners close).
+    pub fn stop_all(&self) {
+        let mut all = self
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        all.clear();
     }
 }
 
-/// Copies one local connection to `port` of the pod and back until either closes.
-async fn forward_one(
-    api: Api<Pod>,
-    pod: &str,
-    port: u16,
-    mut conn: TcpStream,
-) -> Result<(), String> {
-    let mut pf = api
-        .portforward(pod, &[port])
-        .await
-        .map_err(|e| crate::deploy::k8s::api_message(&e))?;
-    let mut upstream = pf
-        .take_stream(port)
-        .ok_or_else(|| "the API server opened no stream for the port".to_owned())?;
-    let copied = tokio::io::copy_bidirectional(&mut conn, &mut upstream).await;
-    drop(upstream);
-    let joined = pf.join().await;
-    match (copied, joined) {
-        (Err(e), _) if e.kind() != std::io::ErrorKind::ConnectionReset => Err(e.to_string()),
-        (_, Err(e)) => Err(e.to_string()),
-        _ => Ok(()),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forward(local: u16, container: Option<u16>) -> PortForward {
+        PortForward {
+            local_port: local,
+            container_port: container,
+            name: None,
+            link_path: None,
+            host: None,
+        }
+    }
+
+    fn key(port: u16) -> ListenKey {
+        ListenKey {
+            host: "127.0.0.1".into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn new_forwards_start_listeners() {
+        let p = plan(&[], &[forward(8000, None), forward(9000, Some(80))], true);
+        assert_eq!(p.start, [(key(8000), 8000), (key(9000), 80)]);
+        assert!(p.stop.is_empty() && p.keep.is_empty());
+    }
+
+    #[test]
+    fn the_same_forwards_keep_their_listeners() {
+        let p = plan(&[key(8000)], &[forward(8000, Some(80))], true);
+        assert_eq!(p.keep, [(key(8000), 80)]);
+        assert!(p.start.is_empty() && p.stop.is_empty());
+    }
+
+    #[test]
+    fn removed_forwards_and_a_missing_pod_stop_listeners() {
+        let p = plan(&[key(8000), key(9000)], &[forward(9000, None)], true);
+        assert_eq!(p.stop, [key(8000)]);
+        let p = plan(&[key(9000)], &[forward(9000, None)], false);
+        assert_eq!(p.stop, [key(9000)]);
+        assert!(p.keep.is_empty() && p.start.is_empty());
+    }
+
+    #[test]
+    fn another_host_is_another_listener_and_duplicates_keep_the_first() {
+        let mut other = forward(8000, None);
+        other.host = Some("0.0.0.0".into());
+        let p = plan(
+            &[],
+            &[forward(8000, Some(1)), forward(8000, Some(2)), other],
+            true,
+        );
+        let all_hosts = ListenKey {
+            host: "0.0.0.0".into(),
+            port: 8000,
+        };
+        assert_eq!(p.start, [(all_hosts, 8000), (key(8000), 1)]);
     }
 }
