@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::cli_support::{Output, Up, free_port, http_get, poll};
+use crate::cli_support::{Output, Up, free_port, http_get, poll, run_to_end, start_up};
 use crate::docker_support::{docker, project_containers, project_networks};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/compose-web");
@@ -70,39 +70,11 @@ impl Project {
 
     /// Runs `stilt ARGS` to completion (killed after `limit`).
     fn run(&self, args: &[&str], limit: Duration) -> (i32, String) {
-        let mut child = self
-            .stilt(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn stilt");
-        let out = Output::capture(&mut child);
-        let start = Instant::now();
-        loop {
-            if let Ok(Some(st)) = child.try_wait() {
-                std::thread::sleep(Duration::from_millis(50));
-                return (st.code().unwrap_or(-1), out.text());
-            }
-            if start.elapsed() > limit {
-                let _ = child.kill();
-                panic!(
-                    "stilt {args:?} did not exit within {limit:?}:\n{}",
-                    out.text()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        run_to_end(self.stilt(args), limit)
     }
 
     fn up(&self) -> Up {
-        let mut child = self
-            .stilt(&["up", "--stream"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn stilt up");
-        let out = Output::capture(&mut child);
-        Up { child, out }
+        start_up(self.stilt(&["up", "--stream"]))
     }
 
     /// The id of the project's running `web` container.

@@ -2,7 +2,7 @@
 //! `stilt up`, a tiny HTTP client and polling.
 
 use std::io::Read;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -105,4 +105,38 @@ pub fn poll(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(25));
     }
     false
+}
+
+/// Runs `cmd` to completion with its output captured (killed after `limit`, which
+/// fails the test).
+pub fn run_to_end(mut cmd: Command, limit: Duration) -> (i32, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stilt");
+    let out = Output::capture(&mut child);
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            std::thread::sleep(Duration::from_millis(50));
+            return (st.code().unwrap_or(-1), out.text());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{cmd:?} did not exit within {limit:?}:\n{}", out.text());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts `cmd` (a `stilt up`) with its output captured.
+pub fn start_up(mut cmd: Command) -> Up {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stilt up");
+    let out = Output::capture(&mut child);
+    Up { child, out }
 }
