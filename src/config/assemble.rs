@@ -273,7 +273,8 @@ impl Images {
                 .image
                 .as_deref()
                 .map(without_tag)
-                .unwrap_or_else(|| format!("{project}-{}", svc.name));
+                // Tilt names a built service's image `<project>_<service>`.
+                .unwrap_or_else(|| format!("{project}_{}", svc.name));
             if !self.all.iter().any(|i| i.image_ref == image_ref) {
                 self.all.push(generated_image(image_ref.clone(), b));
             }

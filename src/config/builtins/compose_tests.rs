@@ -77,11 +77,11 @@ fn a_build_section_generates_an_image_named_after_project_and_service() {
         project("docker_compose('docker-compose.yml', project_name='stilt-test-b')\n").load();
     assert_eq!(
         service(&loaded, "web").image.as_deref(),
-        Some("stilt-test-b-web")
+        Some("stilt-test-b_web")
     );
     let img = loaded
         .project
-        .image("stilt-test-b-web")
+        .image("stilt-test-b_web")
         .expect("generated image");
     let crate::model::ImageBuild::Docker(d) = &img.build else {
         panic!("not a docker build")
