@@ -3,6 +3,7 @@
 pub mod backends;
 pub mod ci;
 pub mod down;
+pub mod tiltfile_result;
 pub mod up;
 
 use std::path::PathBuf;
@@ -27,6 +28,15 @@ pub enum Command {
     Down(DownArgs),
     /// Print the version.
     Version,
+    /// Experimental commands (Tilt's `alpha` group).
+    #[command(subcommand)]
+    Alpha(AlphaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlphaCommand {
+    /// Evaluate the Tiltfile, start nothing, and print what it declares as JSON.
+    TiltfileResult(CommonArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -186,7 +196,7 @@ mod tests {
             Command::Up(a) => a.common.args,
             Command::Ci(a) => a.common.args,
             Command::Down(a) => a.common.args,
-            Command::Version => Vec::new(),
+            Command::Version | Command::Alpha(_) => Vec::new(),
         }
     }
 

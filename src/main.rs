@@ -1,7 +1,7 @@
 //! The `stilt` binary: parse arguments, pick the verb, wire the engine. Nothing else.
 
 use clap::Parser;
-use stilt::cli::{Cli, Command};
+use stilt::cli::{AlphaCommand, Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
@@ -13,6 +13,9 @@ fn main() {
         Command::Down(args) => block_on(stilt::cli::down::down(args)),
         Command::Up(args) => block_on(stilt::cli::up::up(args)),
         Command::Ci(args) => block_on(stilt::cli::ci::ci(args)),
+        Command::Alpha(AlphaCommand::TiltfileResult(args)) => {
+            block_on(stilt::cli::tiltfile_result::tiltfile_result(args))
+        }
     };
     std::process::exit(code);
 }

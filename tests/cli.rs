@@ -356,3 +356,56 @@ fn ci_with_a_bare_resource_name_runs_only_that_resource_and_its_deps() {
     );
     assert!(!f.path("other.ran").exists(), "{out}");
 }
+
+/// `stilt alpha tiltfile-result`: what the Tiltfile declares, as JSON on stdout.
+#[test]
+fn tiltfile_result_prints_the_declared_resources_as_json() {
+    let f = Fixture::new(concat!(
+        "local_resource('gen', cmd='echo hi', deps=['src'], labels=['tools'])\n",
+        "k8s_yaml(blob('''\n",
+        "apiVersion: apps/v1\n",
+        "kind: Deployment\n",
+        "metadata: {name: web}\n",
+        "spec:\n",
+        "  selector: {matchLabels: {app: web}}\n",
+        "  template:\n",
+        "    metadata: {labels: {app: web}}\n",
+        "    spec: {containers: [{name: web, image: web}]}\n",
+        "'''))\n",
+        "k8s_resource('web', port_forwards='8000:80', resource_deps=['gen'])\n",
+    ));
+    let child = f
+        .stilt(&["alpha", "tiltfile-result", "--context", "stilt-test"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = wait_output(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let names: Vec<&str> = doc["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(names, ["gen", "web"]);
+    let codegen = &doc["resources"][0];
+    assert_eq!(codegen["local"]["cmd"], "echo hi");
+    assert_eq!(codegen["labels"][0], "tools");
+    let web = &doc["resources"][1];
+    assert_eq!(web["kind"], "k8s");
+    assert_eq!(web["resource_deps"][0], "gen");
+    assert_eq!(web["k8s"]["workload"], "web:deployment");
+    assert_eq!(web["k8s"]["port_forwards"][0]["container_port"], 80);
+    assert_eq!(web["links"][0]["url"], "http://localhost:8000/");
+}
+
+#[test]
+fn tiltfile_result_of_a_broken_tiltfile_is_the_error_and_exit_1() {
+    let f = Fixture::new("local_resource('a', cmd='true')\nk8s_resource('nope')\n");
+    let (code, out) = f.run(&["alpha", "tiltfile-result", "--context", "stilt-test"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Tiltfile:2:1"), "{out}");
+    assert!(out.contains("\"nope\" not found"), "{out}");
+}
