@@ -306,3 +306,35 @@ fn a_taken_local_port_is_an_error_line_on_the_resource_not_a_crash() {
         "{out}"
     );
 }
+
+/// No cluster answers at the kubeconfig's address: `ci` fails on the resource with a
+/// message that says so and why, not "kind not served". Needs no cluster.
+#[test]
+fn a_cluster_that_does_not_answer_is_named_as_unreachable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: kind-gone\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\nusers:\n- name: me\n  user:\n    token: t\ncontexts:\n- name: kind-gone\n  context:\n    cluster: gone\n    user: me\n"
+    );
+    std::fs::write(dir.path().join("kc"), kubeconfig).expect("write");
+    std::fs::write(
+        dir.path().join("Tiltfile"),
+        "k8s_yaml(blob('apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c}\\n'))\n",
+    )
+    .expect("write");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stilt"));
+    cmd.arg("ci")
+        .current_dir(dir.path())
+        .env("KUBECONFIG", dir.path().join("kc"))
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("stilt-test-state"),
+        )
+        .stdin(Stdio::null());
+    let (code, out) = run_to_end(cmd, LONG);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cannot reach the Kubernetes API server") && out.contains("refused"),
+        "{out}"
+    );
+}

@@ -50,6 +50,15 @@ pub enum K8sError {
     NoContext,
     #[error("cannot make a Kubernetes client for context {context}: {message}")]
     Client { context: String, message: String },
+    #[error(
+        "cannot reach the Kubernetes API server to look up kind {kind} of {api_version} \
+         (is the cluster running?): {message}"
+    )]
+    Unreachable {
+        api_version: String,
+        kind: String,
+        message: String,
+    },
     #[error("the cluster does not serve kind {kind} of {api_version}: {message}")]
     UnknownKind {
         api_version: String,
@@ -97,6 +106,24 @@ pub enum K8sError {
 pub fn api_message(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) if !s.message.is_empty() => s.message.clone(),
-        other => other.to_string(),
+        other => {
+            // Connection failures hide the reason (refused, TLS, DNS) in the chain.
+            let mut text = other.to_string();
+            let mut cause = std::error::Error::source(other);
+            while let Some(c) = cause {
+                let next = c.to_string();
+                if !text.contains(&next) {
+                    text = format!("{text}: {next}");
+                }
+                cause = c.source();
+            }
+            text
+        }
     }
+}
+
+/// Whether the API server answered at all (an HTTP status), as opposed to a
+/// connection, TLS or protocol failure on the way.
+pub fn answered(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(_))
 }

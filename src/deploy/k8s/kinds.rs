@@ -48,10 +48,22 @@ impl Kinds {
                 discovery::pinned_kind(client, &gvk).await
             }
         };
-        let (resource, caps) = found.map_err(|e| K8sError::UnknownKind {
-            api_version: api_version.to_owned(),
-            kind: kind.to_owned(),
-            message: super::api_message(&e),
+        let (resource, caps) = found.map_err(|e| {
+            let (api_version, kind) = (api_version.to_owned(), kind.to_owned());
+            let message = super::api_message(&e);
+            if super::answered(&e) || matches!(e, kube::Error::Discovery(_)) {
+                K8sError::UnknownKind {
+                    api_version,
+                    kind,
+                    message,
+                }
+            } else {
+                K8sError::Unreachable {
+                    api_version,
+                    kind,
+                    message,
+                }
+            }
         })?;
         let found = of(resource, &caps);
         if let Ok(mut m) = self.known.lock() {
