@@ -586,3 +586,99 @@ async fn a_kind_the_cluster_does_not_serve_is_named() {
     );
     assert_eq!(t.writes(), 0);
 }
+
+/// A TCP proxy in front of the API server whose connections can all be cut at once.
+struct Proxy {
+    port: u16,
+    cut: tokio::sync::broadcast::Sender<()>,
+}
+
+impl Proxy {
+    async fn to(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let (cut, _) = tokio::sync::broadcast::channel::<()>(4);
+        let cuts = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut stop = cuts.subscribe();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = stop.recv() => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, cut }
+    }
+
+    /// Drops every connection open through the proxy (new ones still work).
+    fn cut_all(&self) {
+        let _ = self.cut.send(());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pod_watch_resumes_after_its_connection_is_cut() {
+    let Some(kc) = crate::cli_k8s::kubeconfig() else {
+        return;
+    };
+    let ns = Namespace::new(&kc, "resume");
+    // The same cluster, reached through a proxy (the certificate names 127.0.0.1).
+    let text = std::fs::read_to_string(&kc).expect("kubeconfig");
+    let server = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: https://"))
+        .expect("a server line")
+        .to_owned();
+    let proxy = Proxy::to(server.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let proxied = dir.path().join("kubeconfig");
+    let via = format!("127.0.0.1:{}", proxy.port);
+    std::fs::write(&proxied, text.replace(&server, &via)).expect("write");
+    let docker = stilt::docker::connect().expect("Docker Engine");
+    let t = target_with(&proxied, &ns, Some(docker));
+    let r = resource("resume", &deployment("resume", "sleep 3600"));
+    t.deploy(&r, &images(image()), sink().0)
+        .await
+        .expect("deploy");
+    // The engine keeps the watch polled; so does this task, counting changes.
+    let changes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = changes.clone();
+    let mut stream = t.watch(std::slice::from_ref(&r));
+    let watcher = tokio::spawn(async move {
+        while let Some(c) = stream.next().await {
+            if matches!(c, Change::Resource(_)) {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let first = wait_for(&t, &r, "ready", healthy).await;
+    proxy.cut_all();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = changes.load(std::sync::atomic::Ordering::SeqCst);
+    let pod = first.id.split_once('/').map(|(_, p)| p).expect("ns/pod");
+    ns.kubectl(&["-n", &ns.name, "delete", "pod", pod, "--wait=false"])
+        .expect("delete the pod");
+    let deadline = Instant::now() + WAIT;
+    while changes.load(std::sync::atomic::Ordering::SeqCst) == before {
+        assert!(
+            Instant::now() < deadline,
+            "no change reported after the watch's connection was cut"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let next = wait_for(&t, &r, "the replacement pod", |s| {
+        healthy(s) && s.id != first.id
+    })
+    .await;
+    assert_ne!(next.id, first.id);
+    watcher.abort();
+}
