@@ -76,6 +76,25 @@ impl Up {
     }
 }
 
+/// A test that fails while `stilt up` runs must not leave it running.
+impl Drop for Up {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The body of `GET /` on localhost:port (plain HTTP/1.0, no client crate needed).
 pub fn http_get(port: u16) -> String {
     use std::io::Write;
