@@ -66,7 +66,11 @@ fn probe() -> Option<ComposeTool> {
             json_config: true,
         });
     }
-    if works(&["docker-compose", "version"]) {
+    // Running `docker-compose version` costs ~0.6 s of Python start-up on every cold
+    // load; finding the program is enough, and a broken one fails its first real
+    // command (`config`) with its own message.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if on_path("docker-compose", &path) {
         return Some(ComposeTool {
             argv: vec!["docker-compose".into()],
             json_config: false,
@@ -75,9 +79,39 @@ fn probe() -> Option<ComposeTool> {
     None
 }
 
+/// Whether an executable file `name` is in one of `path`'s directories.
+fn on_path(name: &str, path: &std::ffi::OsStr) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path).any(|dir| {
+        std::fs::metadata(dir.join(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
 /// The Engine endpoint resolved from a Docker context, to hand to the tool (with
 /// `DOCKER_HOST` set, or no context, the tool resolves it the same way already).
 fn engine_host() -> Option<String> {
     let ep = crate::docker::endpoint().ok()?;
     (ep.from != "DOCKER_HOST" && ep.from != "the default socket").then_some(ep.host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_executable_files_on_the_path_count() {
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        let tool = b.path().join("docker-compose");
+        std::fs::write(&tool, "#!/bin/sh\n").expect("write");
+        let path = std::env::join_paths([a.path(), b.path()]).expect("join");
+        assert!(!on_path("docker-compose", &path), "not executable yet");
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert!(on_path("docker-compose", &path));
+        assert!(!on_path("docker-compose", a.path().as_os_str()));
+        std::fs::create_dir(a.path().join("dir")).expect("mkdir");
+        assert!(!on_path("dir", a.path().as_os_str()), "a directory is not a program");
+    }
 }
