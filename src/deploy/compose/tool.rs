@@ -112,6 +112,9 @@ mod tests {
         assert!(on_path("docker-compose", &path));
         assert!(!on_path("docker-compose", a.path().as_os_str()));
         std::fs::create_dir(a.path().join("dir")).expect("mkdir");
-        assert!(!on_path("dir", a.path().as_os_str()), "a directory is not a program");
+        assert!(
+            !on_path("dir", a.path().as_os_str()),
+            "a directory is not a program"
+        );
     }
 }
