@@ -191,6 +191,25 @@ def http_get_sized(port):
         return ""
 
 
+def time_saves(page, fetch, prefix, saves=30):
+    """Writes a new token into `page` `saves` times, 0.3 s apart; each latency runs
+    from just before the write until `fetch()` returns a body with the token (ms)."""
+    lat = []
+    for i in range(saves):
+        time.sleep(0.3)
+        token = f"{prefix}-{i}-{time.time_ns()}"
+        t0 = time.time_ns()
+        with open(page, "w") as f:
+            f.write(f"<p>{token}</p>\n")
+        deadline = time.time() + 20
+        while token not in fetch():
+            assert time.time() < deadline, f"save {i} was never served"
+            # Poll gently: a busy loop through a proxy steals the 2 cores it measures.
+            time.sleep(0.002)
+        lat.append((time.time_ns() - t0) / 1e6)
+    return lat
+
+
 def engine_archive_floor(project, path):
     """The Docker Engine's own cost of one archive upload (PUT /containers/ID/archive),
     called over the unix socket with no client in between."""
@@ -241,18 +260,7 @@ def bench_compose_sync(tmp, only=None):
             assert time.time() < deadline, "compose-web never came up"
             time.sleep(0.1)
         time.sleep(1)
-        for i in range(30):
-            time.sleep(0.3)
-            token = f"token-{i}-{time.time_ns()}"
-            t0 = time.time_ns()
-            with open(page, "w") as f:
-                f.write(f"<p>{token}</p>\n")
-            deadline = time.time() + 20
-            while token not in http_get(port):
-                assert time.time() < deadline, f"save {i} never reached the container"
-                # Poll gently: a busy loop through docker-proxy steals the 2 cores it measures.
-                time.sleep(0.002)
-            lat.append((time.time_ns() - t0) / 1e6)
+        lat = time_saves(page, lambda: http_get(port), "token")
         floor = engine_archive_floor(env["COMPOSE_PROJECT_NAME"], page)
     finally:
         p.send_signal(signal.SIGINT)
@@ -333,33 +341,12 @@ def bench_k8s(tmp):
                 assert time.time() < deadline, "k8s-web never came up:\n" + "".join(lines)
                 time.sleep(0.1)
             time.sleep(1)
-            for i in range(30):
-                time.sleep(0.3)
-                token = f"token-{i}-{time.time_ns()}"
-                t0 = time.time_ns()
-                with open(page, "w") as f:
-                    f.write(f"<p>{token}</p>\n")
-                deadline = time.time() + 20
-                while token not in http_get_sized(port):
-                    assert time.time() < deadline, f"save {i} never reached the pod"
-                    time.sleep(0.002)
-                lat.append((time.time_ns() - t0) / 1e6)
+            lat = time_saves(page, lambda: http_get_sized(port), "token")
             # The same, read from the pod's own address (the cluster runs on this
             # Engine, so pod IPs are reachable): the sync without the forward's cost.
             ip = kubectl(kubeconfig, "-n", ns, "get", "pods", "-o",
                          "jsonpath={.items[0].status.podIP}").stdout.strip()
-            direct = []
-            for i in range(30):
-                time.sleep(0.3)
-                token = f"direct-{i}-{time.time_ns()}"
-                t0 = time.time_ns()
-                with open(page, "w") as f:
-                    f.write(f"<p>{token}</p>\n")
-                deadline = time.time() + 20
-                while token not in http_get_at(ip, 8080):
-                    assert time.time() < deadline, f"save {i} never reached the pod"
-                    time.sleep(0.002)
-                direct.append((time.time_ns() - t0) / 1e6)
+            direct = time_saves(page, lambda: http_get_at(ip, 8080), "direct")
             one_get = []
             for _ in range(20):
                 t0 = time.time_ns()
