@@ -12,6 +12,8 @@ pub mod dockerignore;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod inputs;
+pub mod push;
+pub mod registry;
 pub mod tag;
 
 use std::path::PathBuf;
@@ -114,6 +116,12 @@ pub enum BuildError {
     Context { image: String, message: String },
     #[error("internal error while preparing the build of {image}: {message}")]
     Join { image: String, message: String },
+    #[error("pushing image {image} to registry {registry} failed: {message}")]
+    Push {
+        image: String,
+        registry: String,
+        message: String,
+    },
     /// A failure scripted on the fake builder.
     #[error("building image {image} failed: {message}")]
     Scripted { image: String, message: String },
@@ -130,4 +138,22 @@ pub trait ImageBuilder: Send + Sync {
     ) -> BoxFuture<'a, Result<(), BuildError>>;
     /// Whether `tagged` exists in the local Engine (lets a restarted stilt reuse images).
     fn exists<'a>(&'a self, tagged: &'a str) -> BoxFuture<'a, Result<bool, BuildError>>;
+    /// Pushes the built `local` image as `remote` (`host/name:tag`, in `registry`),
+    /// streaming progress lines to `log`. Builders without an Engine cannot.
+    fn push<'a>(
+        &'a self,
+        local: &'a str,
+        remote: &'a str,
+        registry: &'a str,
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), BuildError>> {
+        let _ = (local, log);
+        Box::pin(async move {
+            Err(BuildError::Push {
+                image: remote.to_owned(),
+                registry: registry.to_owned(),
+                message: "this image builder cannot push".into(),
+            })
+        })
+    }
 }

@@ -20,7 +20,7 @@ pub use graph::{GraphError, topo_order};
 pub use image::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
 pub use k8s::{
     DiscoveryStrategy, ImageSlot, K8S_TARGET, K8sObject, K8sSettings, K8sSpec, PodReadiness,
-    PortForward, UNCATEGORIZED,
+    PortForward, RegistrySpec, UNCATEGORIZED,
 };
 pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
 pub use output::{Exit, Stream};

@@ -63,6 +63,13 @@ fn render_project(p: &Project) -> String {
             k.allowed_contexts, k.grace_period
         );
     }
+    if let Some(r) = &k.registry {
+        let _ = writeln!(
+            s,
+            "registry: host={:?} host_from_cluster={:?} single_name={:?}",
+            r.host, r.host_from_cluster, r.single_name
+        );
+    }
     if let Some(e) = &p.enabled {
         let names: Vec<&str> = e.iter().map(|n| n.as_str()).collect();
         let _ = writeln!(s, "enabled: {names:?}");
@@ -341,6 +348,9 @@ golden! {
     k8s_filter_yaml,
     k8s_workload_to_resource_function,
     k8s_settings,
+    default_registry,
+    error_default_registry_twice,
+    error_default_registry_bad_host,
     error_k8s_resource_unknown,
     error_k8s_restart_container,
     error_k8s_duplicate_object,

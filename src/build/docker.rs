@@ -169,6 +169,22 @@ impl ImageBuilder for DockerBuilder {
     fn exists<'a>(&'a self, tagged: &'a str) -> BoxFuture<'a, Result<bool, BuildError>> {
         Box::pin(self.image_exists(tagged))
     }
+
+    fn push<'a>(
+        &'a self,
+        local: &'a str,
+        remote: &'a str,
+        registry: &'a str,
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), BuildError>> {
+        Box::pin(super::push::push(
+            &self.docker,
+            local,
+            remote,
+            registry,
+            log,
+        ))
+    }
 }
 
 /// Walks the context on a blocking thread (it stats every file).

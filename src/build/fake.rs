@@ -1,5 +1,6 @@
 //! `FakeBuilder`: a scripted `ImageBuilder` for engine tests. It records every build,
-//! fails the images it was told to, and answers `exists` from what it built.
+//! fails the images it was told to, and answers `exists` from what it built. Pushes
+//! are recorded too, and fail for registries it was told to refuse.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +16,8 @@ struct State {
     builds: Vec<(String, String)>,
     failures: HashMap<String, String>,
     existing: HashSet<String>,
+    pushes: Vec<(String, String)>,
+    push_failures: HashMap<String, String>,
 }
 
 /// Clones share one state, so a test keeps a handle while the engine holds another.
@@ -48,6 +51,18 @@ impl FakeBuilder {
     /// Pretends `tagged` is already in the Engine.
     pub fn add_existing(&self, tagged: &str) {
         self.lock().existing.insert(tagged.to_owned());
+    }
+
+    /// Every push so far as `(local, remote)`, in order.
+    pub fn pushes(&self) -> Vec<(String, String)> {
+        self.lock().pushes.clone()
+    }
+
+    /// Makes every later push to `registry` fail with `message`.
+    pub fn fail_push(&self, registry: &str, message: &str) {
+        self.lock()
+            .push_failures
+            .insert(registry.to_owned(), message.to_owned());
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -85,6 +100,31 @@ impl ImageBuilder for FakeBuilder {
 
     fn exists<'a>(&'a self, tagged: &'a str) -> BoxFuture<'a, Result<bool, BuildError>> {
         Box::pin(async move { Ok(self.lock().existing.contains(tagged)) })
+    }
+
+    fn push<'a>(
+        &'a self,
+        local: &'a str,
+        remote: &'a str,
+        registry: &'a str,
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), BuildError>> {
+        Box::pin(async move {
+            let failure = {
+                let mut s = self.lock();
+                s.pushes.push((local.to_owned(), remote.to_owned()));
+                s.push_failures.get(registry).cloned()
+            };
+            if let Some(message) = failure {
+                return Err(BuildError::Push {
+                    image: remote.to_owned(),
+                    registry: registry.to_owned(),
+                    message,
+                });
+            }
+            log(Stream::Stdout, format!("fake push of {remote}"));
+            Ok(())
+        })
     }
 }
 
@@ -143,5 +183,20 @@ mod tests {
         assert!(exists("web:stilt-1") && exists("cache:stilt-3"));
         assert!(!exists("db:stilt-2"));
         assert!(lines.lock().unwrap().len() >= 3);
+    }
+
+    #[test]
+    fn records_pushes_and_fails_the_registries_it_was_told_to() {
+        let fake = FakeBuilder::new();
+        let log: LineSink = Arc::new(|_, _| {});
+        fake.fail_push("down:5000", "connection refused");
+        let ok = fake.push("web:t", "up:5000/web:t", "up:5000", log.clone());
+        assert!(matches!(ok.now_or_never(), Some(Ok(()))));
+        let err = fake.push("web:t", "down:5000/web:t", "down:5000", log);
+        let Some(Err(BuildError::Push { message, .. })) = err.now_or_never() else {
+            panic!("the push to down:5000 should fail");
+        };
+        assert_eq!(message, "connection refused");
+        assert_eq!(fake.pushes().len(), 2);
     }
 }

@@ -19,6 +19,7 @@ pub mod local;
 pub mod local_resource;
 pub mod os;
 pub(crate) mod per_eval;
+pub mod registry;
 pub mod resource_name;
 pub mod settings;
 pub mod unsupported;
@@ -38,6 +39,7 @@ pub fn register_all(b: &mut GlobalsBuilder) {
     k8s::register(b);
     values::register(b);
     settings::register(b);
+    registry::register(b);
     files::register(b);
     encoding::register(b);
     local::register(b);

@@ -153,4 +153,20 @@ pub struct K8sSettings {
     pub namespace: Option<String>,
     /// `ci_settings(k8s_grace_period=)`: how long `ci` tolerates a pod error.
     pub grace_period: Option<Duration>,
+    /// `default_registry(...)`: where images go when the cluster cannot use the
+    /// local Engine's images.
+    pub registry: Option<RegistrySpec>,
+}
+
+/// An image registry: `default_registry(host, host_from_cluster=, single_name=)` or
+/// the cluster's `local-registry-hosting` ConfigMap.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegistrySpec {
+    /// Where stilt pushes (`localhost:5000`, `gcr.io/project`).
+    pub host: String,
+    /// The same registry as the cluster's nodes reach it, written into the YAML
+    /// (`None`: `host`).
+    pub host_from_cluster: Option<String>,
+    /// Push every image to this one repository, the image's name moving into the tag.
+    pub single_name: Option<String>,
 }
