@@ -63,6 +63,18 @@ pub trait DeployTarget: Send + Sync {
         log: LineSink,
     ) -> BoxFuture<'a, Result<(), TargetError>>;
 
+    /// How `resource`'s built images reach this target: used where they were built
+    /// (the default), or pushed to a registry (`configured` is `default_registry`).
+    /// An error when they cannot reach it (a remote cluster and no registry).
+    fn image_route<'a>(
+        &'a self,
+        resource: &'a Resource,
+        configured: Option<&'a crate::model::RegistrySpec>,
+    ) -> BoxFuture<'a, Result<crate::build::registry::ImageRoute, TargetError>> {
+        let _ = (resource, configured);
+        Box::pin(async { Ok(crate::build::registry::ImageRoute::Local) })
+    }
+
     /// What runs for `resource` now (`None`: nothing).
     fn status<'a>(
         &'a self,

@@ -4,6 +4,8 @@
 mod docker_support;
 /// Pod logs, port forwards and exec live update on the real test cluster.
 mod k8s_stream;
+/// A real image registry process (Debian's docker-registry) on 127.0.0.1.
+mod registry_support;
 /// Resource and project builders shared by the areas.
 mod support;
 
@@ -41,6 +43,9 @@ mod engine_compose;
 mod engine_fake;
 /// A second deploy target (the fake one) driven through the engine without engine changes.
 mod engine_target;
+/// default_registry: pushes into a real registry, and `ci` on the test cluster
+/// running the pushed image.
+mod k8s_registry;
 /// The Kubernetes deploy target on the real test cluster (STILT_TEST_KUBECONFIG).
 mod k8s_target;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.

@@ -6,7 +6,8 @@
 //! - `kinds`, `apply`: discovery of each kind's API resource, server-side apply with
 //!   unchanged-object skipping and delete-then-create on immutable fields;
 //! - `placement`: whether the cluster runs on the local Docker Engine (images used in
-//!   place, live update through the Engine);
+//!   place, live update through the Engine) and, when not, which registry they go
+//!   through (`registry_hosting`: the cluster's KEP-1755 ConfigMap);
 //! - `pods`, `status`: the resource's pods (watch + cache) and what the newest one
 //!   means as a container status (pure);
 //! - `updater`: live update into pods; `streams`: the seam to pod logs, port forwards
@@ -23,6 +24,7 @@ pub mod labels;
 pub mod logs;
 pub mod placement;
 pub mod pods;
+pub mod registry_hosting;
 pub mod status;
 pub mod stream_error;
 pub mod streams;
@@ -74,15 +76,18 @@ pub enum K8sError {
     #[error(transparent)]
     Inject(#[from] inject::InjectError),
     #[error(
-        "resource {resource}: image {image} was built into the local Docker Engine, but {why}: \
-         the cluster needs the image from a registry, and pushing to one (default_registry) \
-         is not supported yet"
+        "resource {resource}: image {image} is built into the local Docker Engine, but {why}: \
+         the cluster needs the image from a registry; name one with \
+         default_registry('host:port') (none is set, and the cluster publishes none in \
+         ConfigMap kube-public/local-registry-hosting)"
     )]
     NeedsRegistry {
         resource: String,
         image: String,
         why: String,
     },
+    #[error(transparent)]
+    Hosting(#[from] registry_hosting::HostingError),
     #[error("cannot list the cluster's nodes (to see where images go): {message}")]
     Nodes { message: String },
     #[error("cannot list pods ({selector}) in namespace {namespace}: {message}")]

@@ -99,6 +99,7 @@ impl DeployController {
             images,
             update,
             synced,
+            registry: project.and_then(|p| p.settings.k8s.registry.clone()),
         };
         let builds = self.builds.clone();
         let backend = self.backends().and_then(|b| {

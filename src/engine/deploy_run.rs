@@ -13,9 +13,10 @@ use super::images::ImageBuilds;
 use super::tasks::stopped;
 use super::update_plan::Update;
 use crate::build::ImageBuilder;
+use crate::build::registry::ImageRoute;
 use crate::deploy::DeployTarget;
 use crate::liveupdate::{ApplyError, apply, plan_initial_sync};
-use crate::model::{ContainerState, ImageSpec, Resource, ResourceName, Stream};
+use crate::model::{ContainerState, ImageSpec, RegistrySpec, Resource, ResourceName, Stream};
 use crate::process::LineSink;
 use crate::store::{Action, RunId, RunOutcome};
 
@@ -27,6 +28,8 @@ pub struct DeployJob {
     pub update: Update,
     /// The content hash of each file as last synced into the running container.
     pub synced: BTreeMap<PathBuf, String>,
+    /// `default_registry(...)`, for targets that need images pushed.
+    pub registry: Option<RegistrySpec>,
 }
 
 /// What the worker drives: resolved when the run starts (an Engine that is down is
@@ -139,7 +142,24 @@ impl Worker<'_> {
         }
     }
 
+    /// How this run's images reach the target (asked only when there are some).
+    async fn image_route(&self) -> Result<ImageRoute, String> {
+        if self.job.images.is_empty() {
+            return Ok(ImageRoute::Local);
+        }
+        let registry = self.job.registry.as_ref();
+        self.backend
+            .target
+            .image_route(&self.job.resource, registry)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn full(&self) -> RunOutcome {
+        let route = match self.image_route().await {
+            Ok(r) => r,
+            Err(e) => return RunOutcome::Failed(e),
+        };
         let mut tagged = BTreeMap::new();
         for (spec, last) in &self.job.images {
             let built = self
@@ -153,6 +173,17 @@ impl Worker<'_> {
                     self.tx,
                 )
                 .await;
+            let built = match (built, &route) {
+                (Ok(t), ImageRoute::Push(registry)) => {
+                    let builds = &self.backend.builds;
+                    let builder = self.backend.builder.clone();
+                    let log = self.log.clone();
+                    builds
+                        .publish(builder, spec, &t, registry, log, self.tx)
+                        .await
+                }
+                (built, _) => built,
+            };
             match built {
                 Ok(t) => tagged.insert(spec.image_ref.clone(), t),
                 Err(e) => return RunOutcome::Failed(e),

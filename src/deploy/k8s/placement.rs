@@ -12,6 +12,9 @@ use std::net::IpAddr;
 use bollard::Docker;
 use k8s_openapi::api::core::v1::Node;
 
+use crate::build::registry::ImageRoute;
+use crate::model::RegistrySpec;
+
 /// What a node says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NodeFacts {
@@ -100,6 +103,32 @@ pub fn decide(nodes: &[NodeFacts], local: &LocalFacts) -> Placement {
         }
     }
     Placement::LocalEngine
+}
+
+/// How built images reach the cluster. `configured` is `default_registry(...)`,
+/// `hosting` the cluster's `local-registry-hosting` ConfigMap (used only without
+/// `configured`); `force_push` pushes even to a cluster on the local Engine (for
+/// tests and for clusters that only look local). `Err` says why the cluster cannot
+/// get the images: it is elsewhere and there is no registry.
+pub fn route(
+    placement: &Placement,
+    configured: Option<&RegistrySpec>,
+    hosting: Option<&RegistrySpec>,
+    force_push: bool,
+) -> Result<ImageRoute, String> {
+    let registry = configured.or(hosting).filter(|r| !r.host.is_empty());
+    match (placement, registry) {
+        (Placement::LocalEngine, Some(r)) if force_push => Ok(ImageRoute::Push(r.clone())),
+        (Placement::LocalEngine, _) => Ok(ImageRoute::Local),
+        (Placement::Elsewhere { .. }, Some(r)) => Ok(ImageRoute::Push(r.clone())),
+        (Placement::Elsewhere { why }, None) => Err(why.clone()),
+    }
+}
+
+/// `STILT_FORCE_PUSH=1`: push to the registry even when the cluster runs on the
+/// local Engine.
+pub fn force_push_from_env() -> bool {
+    std::env::var("STILT_FORCE_PUSH").is_ok_and(|v| v == "1" || v == "true")
 }
 
 fn is_this_machine(node: &NodeFacts, local: &LocalFacts) -> bool {

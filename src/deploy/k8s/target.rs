@@ -17,15 +17,17 @@ use super::inject::{default_protocols, inject};
 use super::labels::{stamp, stamp_template_hash};
 use super::placement::{NodeFacts, Placement, decide, local_facts};
 use super::pods::{Member, PodCache, list_pods, watch_pods};
+use super::registry_hosting;
 use super::status::{current_pod, docker_id, pod_status};
 use super::streams::{self, Forwards};
 use super::updater::PodUpdater;
 use super::{K8sError, connect};
+use crate::build::registry::ImageRoute;
 use crate::deploy::{Change, DeployTarget, TargetError};
 use crate::liveupdate::{ContainerUpdater, DockerUpdater, UpdateTarget};
 use crate::model::{
-    ContainerState, ContainerStatus, K8S_TARGET, K8sSettings, K8sSpec, Resource, ResourceName,
-    Stream,
+    ContainerState, ContainerStatus, K8S_TARGET, K8sSettings, K8sSpec, RegistrySpec, Resource,
+    ResourceName, Stream,
 };
 use crate::process::LineSink;
 
@@ -165,16 +167,11 @@ impl K8sTarget {
         log: LineSink,
     ) -> Result<(), K8sError> {
         let mut never_pull = false;
-        if let Some(image) = spec.images.iter().find_map(|i| images.get(i)) {
+        if spec.images.iter().any(|i| images.contains_key(i)) {
             match self.placement().await? {
                 Placement::LocalEngine => never_pull = true,
-                Placement::Elsewhere { why } => {
-                    return Err(K8sError::NeedsRegistry {
-                        resource: resource.name.to_string(),
-                        image: image.clone(),
-                        why: why.clone(),
-                    });
-                }
+                // The engine pushed it (`image_route`) before deploying.
+                Placement::Elsewhere { .. } => {}
             }
         }
         let bodies = inject(spec, images, never_pull)?;
@@ -346,6 +343,26 @@ fn spec_of(resource: &Resource) -> Result<&K8sSpec, TargetError> {
 }
 
 impl DeployTarget for K8sTarget {
+    fn image_route<'a>(
+        &'a self,
+        resource: &'a Resource,
+        configured: Option<&'a RegistrySpec>,
+    ) -> BoxFuture<'a, Result<ImageRoute, TargetError>> {
+        Box::pin(async move {
+            let placement = self.placement().await.map_err(TargetError::failed)?;
+            let image = resource.images().first().copied().unwrap_or_default();
+            registry_hosting::image_route(
+                &self.inner.client,
+                placement,
+                resource.name.as_str(),
+                image,
+                configured,
+            )
+            .await
+            .map_err(TargetError::failed)
+        })
+    }
+
     fn deploy<'a>(
         &'a self,
         resource: &'a Resource,

@@ -85,3 +85,65 @@ fn without_an_engine_or_nodes_nothing_is_local() {
     assert!(!decide(std::slice::from_ref(&n), &no_engine).is_local());
     assert!(!decide(&[], &here()).is_local());
 }
+
+fn registry(host: &str) -> RegistrySpec {
+    RegistrySpec {
+        host: host.into(),
+        ..RegistrySpec::default()
+    }
+}
+
+#[test]
+fn a_cluster_on_the_local_engine_gets_no_push_even_with_a_registry() {
+    let local = Placement::LocalEngine;
+    let r = registry("localhost:5000");
+    assert_eq!(route(&local, Some(&r), None, false), Ok(ImageRoute::Local));
+    assert_eq!(route(&local, None, Some(&r), false), Ok(ImageRoute::Local));
+    assert_eq!(route(&local, None, None, false), Ok(ImageRoute::Local));
+}
+
+#[test]
+fn forcing_a_push_pushes_to_a_local_cluster_when_there_is_a_registry() {
+    let local = Placement::LocalEngine;
+    let r = registry("127.0.0.1:5000");
+    assert_eq!(
+        route(&local, Some(&r), None, true),
+        Ok(ImageRoute::Push(r.clone()))
+    );
+    // Nowhere to push: the images stay where they are.
+    assert_eq!(route(&local, None, None, true), Ok(ImageRoute::Local));
+}
+
+#[test]
+fn a_cluster_elsewhere_gets_pushes_to_the_configured_registry_before_the_clusters_own() {
+    let away = Placement::Elsewhere {
+        why: "node kind-control-plane runs containers with containerd".into(),
+    };
+    let mine = registry("localhost:5000");
+    let clusters = RegistrySpec {
+        host: "localhost:5001".into(),
+        host_from_cluster: Some("kind-registry:5000".into()),
+        single_name: None,
+    };
+    assert_eq!(
+        route(&away, Some(&mine), Some(&clusters), false),
+        Ok(ImageRoute::Push(mine.clone()))
+    );
+    assert_eq!(
+        route(&away, None, Some(&clusters), false),
+        Ok(ImageRoute::Push(clusters.clone()))
+    );
+}
+
+#[test]
+fn a_cluster_elsewhere_without_a_registry_says_why() {
+    let away = Placement::Elsewhere {
+        why: "node n1 is not this machine".into(),
+    };
+    assert_eq!(
+        route(&away, None, None, false),
+        Err("node n1 is not this machine".into())
+    );
+    // An empty host is no registry.
+    assert!(route(&away, Some(&registry("")), None, false).is_err());
+}
