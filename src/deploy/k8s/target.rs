@@ -45,6 +45,9 @@ struct Inner {
     docker: Option<Docker>,
     applier: Applier,
     placement: OnceCell<Placement>,
+    /// Resources whose images `image_route` sent through a registry: only their
+    /// deploys may name images on a cluster that is not on the local Engine.
+    pushed: Mutex<HashSet<ResourceName>>,
     pods: Arc<PodCache>,
     /// The tagged images each resource was deployed with.
     images: Mutex<HashMap<ResourceName, Vec<String>>>,
@@ -88,6 +91,7 @@ impl K8sTarget {
                 docker,
                 applier: Applier::default(),
                 placement: OnceCell::new(),
+                pushed: Mutex::default(),
                 pods: Arc::new(PodCache::default()),
                 images: Mutex::default(),
                 templates: Mutex::default(),
@@ -167,11 +171,18 @@ impl K8sTarget {
         log: LineSink,
     ) -> Result<(), K8sError> {
         let mut never_pull = false;
-        if spec.images.iter().any(|i| images.contains_key(i)) {
+        if let Some(image) = spec.images.iter().find_map(|i| images.get(i)) {
             match self.placement().await? {
                 Placement::LocalEngine => never_pull = true,
-                // The engine pushed it (`image_route`) before deploying.
-                Placement::Elsewhere { .. } => {}
+                // The engine pushed it (`image_route` said so) before deploying.
+                Placement::Elsewhere { .. } if self.was_routed(&resource.name) => {}
+                Placement::Elsewhere { why } => {
+                    return Err(K8sError::NeedsRegistry {
+                        resource: resource.name.to_string(),
+                        image: image.clone(),
+                        why: why.clone(),
+                    });
+                }
             }
         }
         let bodies = inject(spec, images, never_pull)?;
@@ -201,6 +212,10 @@ impl K8sTarget {
             m.insert(resource.name.clone(), templates);
         }
         Ok(())
+    }
+
+    fn was_routed(&self, name: &ResourceName) -> bool {
+        self.inner.pushed.lock().is_ok_and(|p| p.contains(name))
     }
 
     async fn pod_of(&self, resource: &Resource) -> Result<Option<Pod>, K8sError> {
@@ -351,7 +366,7 @@ impl DeployTarget for K8sTarget {
         Box::pin(async move {
             let placement = self.placement().await.map_err(TargetError::failed)?;
             let image = resource.images().first().copied().unwrap_or_default();
-            registry_hosting::image_route(
+            let route = registry_hosting::image_route(
                 &self.inner.client,
                 placement,
                 resource.name.as_str(),
@@ -359,7 +374,14 @@ impl DeployTarget for K8sTarget {
                 configured,
             )
             .await
-            .map_err(TargetError::failed)
+            .map_err(TargetError::failed)?;
+            if let Ok(mut pushed) = self.inner.pushed.lock() {
+                match route {
+                    ImageRoute::Push(_) => pushed.insert(resource.name.clone()),
+                    ImageRoute::Local => pushed.remove(&resource.name),
+                };
+            }
+            Ok(route)
         })
     }
 
