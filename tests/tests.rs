@@ -29,6 +29,8 @@ mod cli_tiltfile;
 mod compose_plan;
 /// Tiltfile evaluation results and error messages, compared with golden files.
 mod config_golden;
+/// Small Tiltfiles pinning Tilt's evaluation rules, checked through `alpha tiltfile-result`.
+mod conformance;
 /// Scheduling, CI verdict and reducer decisions over hand-built states.
 mod decisions;
 /// Image builds on the real Engine: contexts, ignores, content tags, custom_build.

@@ -168,6 +168,14 @@ fn settings_module(b: &mut GlobalsBuilder) {
         Ok(NoneType)
     }
 
+    /// Tilt feature flags: accepted and ignored, like `enable_feature`.
+    fn disable_feature<'v>(
+        #[starlark(require = pos)] feature_name: Value<'v>,
+    ) -> anyhow::Result<NoneType> {
+        let _ = feature_name;
+        Ok(NoneType)
+    }
+
     /// Where Kubernetes CRDs keep image references: accepted and ignored while
     /// stilt has no Kubernetes target.
     fn k8s_image_json_path<'v>(

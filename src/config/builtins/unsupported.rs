@@ -19,7 +19,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("kustomize", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),
     ("local_git_repo", "git helpers"),
-    ("disable_feature", "feature flags"),
     ("disable_snapshots", "snapshots"),
 ];
 
