@@ -51,3 +51,5 @@ mod tui_e2e;
 mod tui_input;
 /// Literal screens of the terminal UI (TestBackend).
 mod tui_screens;
+/// The HTTP API's handlers: JSON shapes (golden), Host/token checks, size caps, intents.
+mod web_api;
