@@ -307,6 +307,43 @@ mod tests {
     }
 
     #[test]
+    fn every_verb_definition_is_consistent() {
+        // Catches clashing short flags (a shared `-f` once broke `stilt logs`).
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags_beat_stilt_env_which_beats_tilt_env() {
+        let env = |k: &str| match k {
+            "STILT_PORT" => Some("2000".to_owned()),
+            "TILT_PORT" => Some("3000".to_owned()),
+            "TILT_HOST" => Some("0.0.0.0".to_owned()),
+            _ => None,
+        };
+        let none = ServeArgs::default().resolve(env).expect("ok").expect("on");
+        assert_eq!(
+            (none.host.as_str(), none.port, none.explicit_port),
+            ("0.0.0.0", 2000, true)
+        );
+        let flag = ServeArgs {
+            port: Some(0),
+            host: None,
+        }
+        .resolve(env)
+        .expect("ok");
+        assert!(flag.is_none(), "--port 0 turns the server off");
+        let default = ServeArgs::default()
+            .resolve(|_| None)
+            .expect("ok")
+            .expect("on");
+        assert_eq!(
+            (default.host.as_str(), default.port, default.explicit_port),
+            ("127.0.0.1", 10350, false)
+        );
+        assert!(ServeArgs::default().resolve(|_| Some("x".into())).is_err());
+    }
+
+    #[test]
     fn up_and_ci_accept_bare_resource_names_as_tilt_does() {
         assert_eq!(args_of(&["stilt", "up", "web", "api"]), ["web", "api"]);
         assert_eq!(args_of(&["stilt", "ci", "web"]), ["web"]);

@@ -58,9 +58,12 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub port: Option<u16>,
     /// The project's Tiltfile (default: ./Tiltfile, or the nearest one above).
-    #[arg(short = 'f', long = "file")]
+    #[arg(long = "file")]
     pub file: Option<PathBuf>,
 }
+
+/// Server-sent events as (event name, data); owns its connection.
+pub type Events = std::pin::Pin<Box<dyn futures_util::Stream<Item = (String, String)> + Send>>;
 
 /// A located instance.
 pub struct Client {
@@ -167,9 +170,7 @@ impl Client {
     }
 
     /// The server-sent events of `/api/stream`, as (event, data) pairs.
-    pub async fn events(
-        &self,
-    ) -> Result<impl futures_util::Stream<Item = (String, String)> + Unpin, ClientError> {
+    pub async fn events(&self) -> Result<Events, ClientError> {
         let resp = self.send("GET", "/api/stream", None).await?;
         let frames = resp.into_body().into_data_stream();
         let parsed = futures_util::stream::unfold(

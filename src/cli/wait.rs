@@ -100,11 +100,7 @@ pub async fn wait(args: WaitArgs) -> i32 {
             return 2;
         }
     };
-    let client = match Client::locate(&args.conn) {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
-    };
-    match tokio::time::timeout(args.timeout, until_met(&client, &names, &cond)).await {
+    match tokio::time::timeout(args.timeout, until_met(&args.conn, &names, &cond)).await {
         Ok(Ok(None)) => {
             for n in &names {
                 println!("uiresource/{n} condition met");
@@ -120,8 +116,11 @@ pub async fn wait(args: WaitArgs) -> i32 {
         }
         Ok(Err(e)) => fail(&e),
         Err(_) => {
-            let state = match client.get::<SessionJson>("/api/session").await {
-                Ok(s) => unmet(&s, &names, &cond).join("; "),
+            let state = match Client::locate(&args.conn) {
+                Ok(c) => match c.get::<SessionJson>("/api/session").await {
+                    Ok(s) => unmet(&s, &names, &cond).join("; "),
+                    Err(e) => e.to_string(),
+                },
                 Err(e) => e.to_string(),
             };
             eprintln!(
@@ -133,13 +132,25 @@ pub async fn wait(args: WaitArgs) -> i32 {
     }
 }
 
-/// `None` once met; `Some(what is unmet)` if the stream ended first.
+/// `None` once met; `Some(what is unmet)` if the stream ended first. An instance
+/// that is not up yet is waited for (`stilt up & stilt wait ...`), within the timeout.
 async fn until_met(
-    client: &Client,
+    conn: &ConnectArgs,
     names: &[String],
     cond: &str,
 ) -> Result<Option<Vec<String>>, ClientError> {
-    let mut events = client.events().await?;
+    let mut events = loop {
+        match Client::locate(conn) {
+            Ok(client) => match client.events().await {
+                Ok(events) => break events,
+                Err(ClientError::Connect { .. }) => {}
+                Err(e) => return Err(e),
+            },
+            Err(ClientError::NotRunning { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
     let mut last = vec!["no state received".to_owned()];
     while let Some((event, data)) = events.next().await {
         if event != "snapshot" {
