@@ -25,6 +25,8 @@ mod cli_support;
 /// Tiltfiles that once aborted or misled the real binary: deep nesting, runaway
 /// recursion, unclosed brackets, bad names, no resources.
 mod cli_tiltfile;
+/// Client verbs end to end against a real `stilt up`; two projects side by side; ci reports.
+mod cli_web;
 /// Live update or full rebuild for compose resources, decided purely with a reason.
 mod compose_plan;
 /// Tiltfile evaluation results and error messages, compared with golden files.
@@ -58,3 +60,5 @@ mod tui_e2e;
 mod tui_input;
 /// Literal screens of the terminal UI (TestBackend).
 mod tui_screens;
+/// The HTTP API's handlers: JSON shapes (golden), Host/token checks, size caps, intents.
+mod web_api;
