@@ -14,8 +14,6 @@ use starlark::values::{
 /// Tilt builtins that are planned but not implemented, with the capability they belong to.
 pub const NOT_YET: &[(&str, &str)] = &[
     ("default_registry", "image builds"),
-    ("k8s_custom_deploy", "Kubernetes"),
-    ("k8s_kind", "Kubernetes"),
     ("helm", "Kubernetes"),
     ("kustomize", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),
