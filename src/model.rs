@@ -19,8 +19,8 @@ pub use container::{ContainerState, ContainerStatus, FAILING_WAIT_REASONS, Healt
 pub use graph::{GraphError, topo_order};
 pub use image::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
 pub use k8s::{
-    DiscoveryStrategy, ImageSlot, K8S_TARGET, K8sObject, K8sSettings, K8sSpec, PodReadiness,
-    PortForward, RegistrySpec, UNCATEGORIZED,
+    CustomCmd, CustomDeploy, DiscoveryStrategy, ImageSlot, K8S_TARGET, K8sObject, K8sSettings,
+    K8sSpec, PodReadiness, PortForward, RegistrySpec, UNCATEGORIZED,
 };
 pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
 pub use output::{Exit, Stream};

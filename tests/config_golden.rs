@@ -162,6 +162,33 @@ fn render_k8s(s: &mut String, k: &stilt::model::K8sSpec) {
         "  pod_readiness={:?} discovery={:?}",
         k.pod_readiness, k.discovery
     );
+    if let Some(c) = &k.custom {
+        let _ = writeln!(
+            s,
+            "  apply={:?} dir={} env={:?}",
+            c.apply.cmd,
+            c.apply.dir.display(),
+            c.apply.env
+        );
+        let _ = writeln!(
+            s,
+            "  delete={:?} dir={} env={:?}",
+            c.delete.cmd,
+            c.delete.dir.display(),
+            c.delete.env
+        );
+        let _ = writeln!(s, "  deps={:?} image_deps={:?}", c.deps, c.image_deps);
+        let _ = writeln!(
+            s,
+            "  image_selector={:?} container_selector={:?}",
+            c.image_selector, c.container_selector
+        );
+    }
+    for slot in &k.image_slots {
+        if let Some(t) = &slot.tag_pointer {
+            let _ = writeln!(s, "  tag of {} at {}{t}", slot.image_ref, slot.object);
+        }
+    }
 }
 
 /// Each compose project once (services share it): what `config` resolved.
@@ -287,6 +314,17 @@ macro_rules! golden {
 }
 
 golden! {
+    k8s_kind_json_path,
+    k8s_kind_image_object,
+    k8s_kind_error_unsupported_path,
+    k8s_kind_error_wrong_type,
+    k8s_kind_error_non_string_target,
+    k8s_kind_error_bad_image_object,
+    k8s_custom_deploy_all_options,
+    k8s_custom_deploy_error_unknown_image,
+    k8s_custom_deploy_error_wrong_type,
+    k8s_custom_deploy_error_live_update,
+    k8s_custom_deploy_error_new_name,
     local_resource_all_arguments,
     trigger_mode_default_applies,
     settings_builtins,

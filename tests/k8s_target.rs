@@ -138,6 +138,7 @@ fn resource(name: &str, yaml: &str) -> Resource {
                     object: i,
                     pointer: format!("{container}/image"),
                     container: Some(container.clone()),
+                    tag_pointer: None,
                     image_ref: img.to_owned(),
                 });
                 if !spec.images.contains(&img.to_owned()) {

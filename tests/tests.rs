@@ -17,6 +17,8 @@ mod cli_compose;
 mod cli_instance;
 /// The k8s-web example end to end against the real test cluster.
 mod cli_k8s;
+/// k8s_custom_deploy and k8s_kind end to end against the real test cluster.
+mod cli_k8s_custom;
 /// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
 /// report, and no `local()` command left behind.
 mod cli_load;

@@ -5,7 +5,8 @@
 //! started them and stop when it exits; evaluating the Tiltfile still lets
 //! `if config.tilt_subcommand == "down": local(...)` teardown code run. Kubernetes
 //! objects carrying this project's label are deleted (not those annotated
-//! `tilt.dev/down-policy: keep`; Namespaces only with `--delete-namespaces`).
+//! `tilt.dev/down-policy: keep`; Namespaces only with `--delete-namespaces`). Then,
+//! as in Tilt, the `delete_cmd` of each `k8s_custom_deploy` runs.
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::config::{LoadControl, LoadOptions, load};
 use crate::deploy::compose::ComposeDeployer;
 use crate::deploy::compose::cli::ComposeCli;
 use crate::deploy::k8s::K8sTarget;
+use crate::deploy::k8s::custom;
 use crate::engine::load_run::{LoadEnd, LoadJob, load_until};
 use crate::model::{ComposeProject, Project};
 use crate::process::{LineSink, Stream};
@@ -108,7 +110,7 @@ async fn k8s_down(project: &Project, delete_namespaces: bool) -> bool {
         "deleting the Kubernetes objects of this project (context {})",
         target.context()
     );
-    match target.down(delete_namespaces, indented()).await {
+    let mut ok = match target.down(delete_namespaces, indented()).await {
         Ok(report) => {
             if report.deleted.is_empty() {
                 println!("  nothing to delete");
@@ -119,7 +121,13 @@ async fn k8s_down(project: &Project, delete_namespaces: bool) -> bool {
             eprintln!("Error: {e}");
             false
         }
+    };
+    let spawner = crate::process::real::RealSpawner::default();
+    for e in custom::delete_all(&spawner, &project.resources, &indented()).await {
+        eprintln!("Error: {e}");
+        ok = false;
     }
+    ok
 }
 
 /// Output lines of a teardown, indented under its heading.

@@ -78,6 +78,7 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
     images.used.extend(built.used_images);
     restart_container_on_k8s(&d.images, &built.resources)?;
     placed.extend(built.resources.into_iter().map(|r| (d.k8s.position, r)));
+    placed.extend(built.custom);
     // Stable: each call's resources keep their order.
     placed.sort_by_key(|(pos, _)| *pos);
     let resources = interleave(d.locals, placed)?;

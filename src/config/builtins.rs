@@ -13,6 +13,8 @@ pub mod encoding;
 pub mod files;
 pub mod image_ref;
 pub mod k8s;
+pub mod k8s_custom_deploy;
+pub mod k8s_kind;
 pub mod live_update;
 pub mod loading;
 pub mod local;
@@ -37,6 +39,8 @@ pub fn register_all(b: &mut GlobalsBuilder) {
     live_update::register(b);
     compose::register(b);
     k8s::register(b);
+    k8s_custom_deploy::register(b);
+    k8s_kind::register(b);
     values::register(b);
     settings::register(b);
     registry::register(b);

@@ -11,6 +11,8 @@
 pub mod group;
 pub mod guard;
 pub mod images;
+pub mod jsonpath;
+pub mod kinds;
 pub mod kubeconfig;
 pub mod ports;
 pub mod resources;

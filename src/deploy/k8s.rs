@@ -15,6 +15,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod custom;
 pub mod down;
 pub mod exec;
 pub mod forward;
@@ -75,6 +76,8 @@ pub enum K8sError {
     },
     #[error(transparent)]
     Inject(#[from] inject::InjectError),
+    #[error(transparent)]
+    Custom(#[from] custom::CustomError),
     #[error(
         "resource {resource}: image {image} is built into the local Docker Engine, but {why}: \
          the cluster needs the image from a registry; name one with \

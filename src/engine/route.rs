@@ -18,6 +18,11 @@ enum Matcher {
     },
     /// The build inputs of every image the resource deploys.
     Images(Vec<Inputs>),
+    /// A `k8s_custom_deploy`: its deps, and its images' build inputs.
+    Custom {
+        deps: Vec<PathBuf>,
+        images: Vec<Inputs>,
+    },
 }
 
 impl Matcher {
@@ -27,6 +32,9 @@ impl Matcher {
                 deps.iter().any(|d| p.starts_with(d)) && !ignore.matches(p)
             }
             Matcher::Images(inputs) => inputs.iter().any(|i| i.includes(p)),
+            Matcher::Custom { deps, images } => {
+                deps.iter().any(|d| p.starts_with(d)) || images.iter().any(|i| i.includes(p))
+            }
         }
     }
 
@@ -34,6 +42,11 @@ impl Matcher {
         match self {
             Matcher::Local { deps, .. } => deps.clone(),
             Matcher::Images(inputs) => inputs.iter().flat_map(Inputs::roots).collect(),
+            Matcher::Custom { deps, images } => {
+                let mut roots = deps.clone();
+                roots.extend(images.iter().flat_map(Inputs::roots));
+                roots
+            }
         }
     }
 }
@@ -150,5 +163,62 @@ fn matcher(p: &Project, name: &ResourceName) -> Result<Option<Matcher>, RouteErr
             })?,
         );
     }
+    if let Some(c) = r.k8s().and_then(|k| k.custom.as_ref())
+        && !c.deps.is_empty()
+    {
+        return Ok(Some(Matcher::Custom {
+            deps: c.deps.clone(),
+            images: inputs,
+        }));
+    }
     Ok((!inputs.is_empty()).then_some(Matcher::Images(inputs)))
+}
+
+#[cfg(test)]
+mod custom_deploy_tests {
+    use super::*;
+    use crate::model::{Cmd, CustomCmd, CustomDeploy, K8sSpec, Resource, ResourceKind};
+
+    #[test]
+    fn a_change_under_a_custom_deploys_deps_goes_to_it() {
+        let run = CustomCmd {
+            cmd: Cmd::Shell("true".into()),
+            dir: PathBuf::from("/"),
+            env: Default::default(),
+        };
+        let spec = K8sSpec {
+            custom: Some(CustomDeploy {
+                apply: run.clone(),
+                delete: run,
+                deps: vec![PathBuf::from("/app/k8s")],
+                image_deps: Vec::new(),
+                image_selector: None,
+                container_selector: None,
+            }),
+            ..K8sSpec::default()
+        };
+        let project = Project {
+            tiltfile: PathBuf::from("/app/Tiltfile"),
+            resources: vec![Resource {
+                name: "web".into(),
+                labels: Vec::new(),
+                links: Vec::new(),
+                resource_deps: Vec::new(),
+                trigger_mode: Default::default(),
+                auto_init: true,
+                kind: ResourceKind::K8s(spec),
+            }],
+            ..Project::default()
+        };
+        let router = Router::new(Some(&project), &[]).unwrap();
+        let routed = router.route(&[
+            PathBuf::from("/app/k8s/deploy.yaml"),
+            PathBuf::from("/app/other.txt"),
+        ]);
+        assert_eq!(
+            routed.by_resource,
+            [("web".into(), vec![PathBuf::from("/app/k8s/deploy.yaml")])]
+        );
+        assert_eq!(router.roots(), [PathBuf::from("/app/k8s")]);
+    }
 }

@@ -5,7 +5,10 @@
 //! decided at load time (pure, in `config`), so a deploy only fills in tags.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
+
+use super::Cmd;
 
 /// The name the Kubernetes deploy target is registered under.
 pub const K8S_TARGET: &str = "k8s";
@@ -55,6 +58,9 @@ pub struct ImageSlot {
     /// JSON pointer to the container object itself (its `imagePullPolicy` is set so
     /// the cluster uses the local image); `None` for images outside a container.
     pub container: Option<String>,
+    /// `k8s_kind(image_object=)`: the image is split in two fields, `pointer` gets
+    /// the repository and this one the tag.
+    pub tag_pointer: Option<String>,
     pub image_ref: String,
 }
 
@@ -123,11 +129,44 @@ pub struct K8sSpec {
     pub extra_pod_selectors: Vec<BTreeMap<String, String>>,
     pub pod_readiness: PodReadiness,
     pub discovery: DiscoveryStrategy,
+    /// `k8s_custom_deploy`: commands apply and delete the objects (then `objects` is
+    /// empty: they are known only from what the apply command prints).
+    pub custom: Option<CustomDeploy>,
+}
+
+/// One command of a custom deploy, with where and how it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomCmd {
+    pub cmd: Cmd,
+    /// Absolute.
+    pub dir: PathBuf,
+    pub env: BTreeMap<String, String>,
+}
+
+/// `k8s_custom_deploy(...)`: what stilt runs instead of applying objects itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDeploy {
+    /// Prints the YAML of the objects it applied.
+    pub apply: CustomCmd,
+    /// Run by `stilt down`.
+    pub delete: CustomCmd,
+    /// Absolute paths whose changes re-run `apply`.
+    pub deps: Vec<PathBuf>,
+    /// The `image_ref`s built before `apply` runs (passed as `TILT_IMAGE_i`).
+    pub image_deps: Vec<String>,
+    /// `image_selector`: the image whose container live updates go to.
+    pub image_selector: Option<String>,
+    /// `container_selector`: the container (by name) live updates go to.
+    pub container_selector: Option<String>,
 }
 
 impl K8sSpec {
     /// Whether the resource has pods to wait for.
     pub fn has_pods(&self) -> bool {
+        if self.custom.is_some() {
+            return self.discovery == DiscoveryStrategy::Default
+                || !self.extra_pod_selectors.is_empty();
+        }
         match self.discovery {
             DiscoveryStrategy::Default => {
                 self.workload.is_some() || !self.extra_pod_selectors.is_empty()

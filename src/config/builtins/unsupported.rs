@@ -13,8 +13,6 @@ use starlark::values::{
 
 /// Tilt builtins that are planned but not implemented, with the capability they belong to.
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("k8s_custom_deploy", "Kubernetes"),
-    ("k8s_kind", "Kubernetes"),
     ("helm", "Kubernetes"),
     ("kustomize", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),

@@ -119,8 +119,19 @@ pub fn group(
     custom: &[Option<String>],
     calls: &[Placement],
 ) -> Result<Vec<Group>, GroupError> {
+    group_with_kinds(objects, custom, calls, &[])
+}
+
+/// [`group`], where `kind_workloads[i]` also makes object `i` a workload (its kind
+/// was registered with `k8s_kind`).
+pub fn group_with_kinds(
+    objects: &[K8sObject],
+    custom: &[Option<String>],
+    calls: &[Placement],
+    kind_workloads: &[bool],
+) -> Result<Vec<Group>, GroupError> {
     let workloads: Vec<usize> = (0..objects.len())
-        .filter(|&i| is_workload(&objects[i]))
+        .filter(|&i| is_workload(&objects[i]) || kind_workloads.get(i) == Some(&true))
         .collect();
     let names = workload_names(objects, &workloads, custom);
     let mut drafts: Vec<Draft> = workloads

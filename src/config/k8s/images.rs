@@ -57,6 +57,7 @@ pub fn slots(index: usize, o: &K8sObject, declared: &[String]) -> Vec<ImageSlot>
                     object: index,
                     pointer: format!("{pointer}/{i}/image"),
                     container: Some(format!("{pointer}/{i}")),
+                    tag_pointer: None,
                     image_ref: d.clone(),
                 });
             }

@@ -4,13 +4,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::group::{Group, Placement, group};
+use super::group::{Group, Placement, group_with_kinds};
 use super::images;
+use super::kinds::{KindRule, rule_for};
 use crate::config::collect::{Collector, Declared};
 use crate::config::error::{ConfigError, Location};
 use crate::model::{
-    DiscoveryStrategy, K8sObject, K8sSpec, Link, PodReadiness, PortForward, Resource, ResourceKind,
-    ResourceName, TriggerMode, UNCATEGORIZED,
+    CustomDeploy, DiscoveryStrategy, K8sObject, K8sSpec, Link, PodReadiness, PortForward, Resource,
+    ResourceKind, ResourceName, TriggerMode, UNCATEGORIZED,
 };
 
 /// One object from `k8s_yaml`, with where it came from.
@@ -66,11 +67,26 @@ pub struct K8sDecls {
     pub position: usize,
     /// The first `k8s_yaml` call.
     pub at: Option<Location>,
+    /// `k8s_kind` calls, in order.
+    pub kinds: Vec<Declared<KindRule>>,
+    /// `k8s_custom_deploy` calls, in order.
+    pub custom: Vec<Declared<CustomDecl>>,
+}
+
+/// One `k8s_custom_deploy` call.
+#[derive(Debug, Clone)]
+pub struct CustomDecl {
+    pub name: ResourceName,
+    pub deploy: CustomDeploy,
+    /// How many resources were declared before it.
+    pub position: usize,
 }
 
 /// The Kubernetes resources, and which of `declared` (image_refs) they use.
 pub struct Built {
     pub resources: Vec<Declared<Resource>>,
+    /// `k8s_custom_deploy` resources, each with the position of its call.
+    pub custom: Vec<(usize, Declared<Resource>)>,
     pub used_images: HashSet<usize>,
 }
 
@@ -92,25 +108,54 @@ pub fn build(
 ) -> Result<Built, ConfigError> {
     let objects: Vec<K8sObject> = d.objects.iter().map(|o| o.object.clone()).collect();
     let custom: Vec<Option<String>> = d.objects.iter().map(|o| o.custom_name.clone()).collect();
-    let placements: Vec<Placement> = d.calls.iter().map(|c| c.value.placement.clone()).collect();
-    let groups = group(&objects, &custom, &placements).map_err(|e| {
-        let at = e.call.and_then(|c| d.calls[c].at.clone());
-        error(e.message, at)
-    })?;
+    // `k8s_resource` calls that name a custom deploy configure it, not a group.
+    let is_custom = |c: &Declared<K8sResourceOpts>| {
+        let w = &c.value.placement.workload;
+        d.custom.iter().any(|x| x.value.name.as_str() == w)
+    };
+    let grouped: Vec<usize> = (0..d.calls.len())
+        .filter(|&i| !is_custom(&d.calls[i]))
+        .collect();
+    let placements: Vec<Placement> = grouped
+        .iter()
+        .map(|&i| d.calls[i].value.placement.clone())
+        .collect();
+    let rules: Vec<KindRule> = d.kinds.iter().map(|k| k.value.clone()).collect();
+    let kind_workloads: Vec<bool> = objects
+        .iter()
+        .map(|o| rule_for(&rules, o).is_some())
+        .collect();
+    let mut groups =
+        group_with_kinds(&objects, &custom, &placements, &kind_workloads).map_err(|e| {
+            let at = e.call.and_then(|c| d.calls[grouped[c]].at.clone());
+            error(e.message, at)
+        })?;
+    for g in &mut groups {
+        g.calls = g.calls.iter().map(|&c| grouped[c]).collect();
+    }
     let ctx = Context {
         d,
         objects: &objects,
         declared,
         trigger_mode,
         has_uncategorized: groups.iter().any(is_uncategorized),
+        rules: &rules,
     };
     let mut built = Built {
         resources: Vec::new(),
+        custom: Vec::new(),
         used_images: HashSet::new(),
     };
     for g in &groups {
-        let r = ctx.resource(g, &mut built.used_images);
+        let r = ctx.resource(g, &mut built.used_images)?;
         built.resources.push(r);
+    }
+    for c in &d.custom {
+        let calls: Vec<usize> = (0..d.calls.len())
+            .filter(|&i| d.calls[i].value.placement.workload == c.value.name.as_str())
+            .collect();
+        let r = ctx.custom_resource(c, &calls, &mut built.used_images)?;
+        built.custom.push((c.value.position, r));
     }
     Ok(built)
 }
@@ -122,17 +167,92 @@ struct Context<'a> {
     declared: &'a [String],
     trigger_mode: TriggerMode,
     has_uncategorized: bool,
+    rules: &'a [KindRule],
 }
 
 impl Context<'_> {
-    fn resource(&self, g: &Group, used: &mut HashSet<usize>) -> Declared<Resource> {
+    fn resource(
+        &self,
+        g: &Group,
+        used: &mut HashSet<usize>,
+    ) -> Result<Declared<Resource>, ConfigError> {
         let d = self.d;
         let opts = g.calls.iter().fold(K8sResourceOpts::default(), |acc, &c| {
             acc.then(&d.calls[c].value)
         });
-        let spec = spec(g, self.objects, self.declared, &opts, used);
+        let spec = spec(g, self.objects, self.declared, &opts, used, self.rules)
+            .map_err(|(rule, e)| error(e, d.kinds.get(rule).and_then(|k| k.at.clone())))?;
+        let needs_uncategorized = self.has_uncategorized && !is_uncategorized(g);
+        let at = g.calls.last().and_then(|&c| d.calls[c].at.clone());
+        let at = at.or_else(|| d.at.clone());
+        Ok(self.declare(g.name.clone(), spec, &opts, needs_uncategorized, at))
+    }
+
+    /// A `k8s_custom_deploy` resource, configured by the `calls` that name it.
+    fn custom_resource(
+        &self,
+        c: &Declared<CustomDecl>,
+        calls: &[usize],
+        used: &mut HashSet<usize>,
+    ) -> Result<Declared<Resource>, ConfigError> {
+        let d = self.d;
+        let opts = calls.iter().fold(K8sResourceOpts::default(), |acc, &i| {
+            acc.then(&d.calls[i].value)
+        });
+        for &i in calls {
+            if d.calls[i].value.placement.new_name.is_some()
+                || !d.calls[i].value.placement.objects.is_empty()
+            {
+                let msg = format!(
+                    "k8s_resource({:?}): a k8s_custom_deploy resource takes neither new_name= \
+                     nor objects= (its objects are what apply_cmd prints)",
+                    c.value.name.as_str()
+                );
+                return Err(error(msg, d.calls[i].at.clone()));
+            }
+        }
+        let deploy = &c.value.deploy;
+        if let Some(missing) = deploy
+            .image_deps
+            .iter()
+            .find(|i| !self.declared.contains(i))
+        {
+            let msg = format!(
+                "k8s_custom_deploy({:?}, image_deps=): no docker_build or custom_build \
+                 declares image {missing:?}",
+                c.value.name.as_str()
+            );
+            return Err(error(msg, c.at.clone()));
+        }
+        for (i, image) in self.declared.iter().enumerate() {
+            if deploy.image_deps.contains(image) {
+                used.insert(i);
+            }
+        }
+        let mut spec = K8sSpec {
+            images: deploy.image_deps.clone(),
+            port_forwards: opts.port_forwards.clone().unwrap_or_default(),
+            extra_pod_selectors: opts.extra_pod_selectors.clone().unwrap_or_default(),
+            discovery: opts.discovery.unwrap_or_default(),
+            custom: Some(deploy.clone()),
+            ..K8sSpec::default()
+        };
+        spec.pod_readiness = opts.pod_readiness.unwrap_or(PodReadiness::Wait);
+        let at = calls.last().and_then(|&i| d.calls[i].at.clone());
+        let name = c.value.name.to_string();
+        Ok(self.declare(name, spec, &opts, false, at.or_else(|| c.at.clone())))
+    }
+
+    fn declare(
+        &self,
+        name: String,
+        spec: K8sSpec,
+        opts: &K8sResourceOpts,
+        needs_uncategorized: bool,
+        at: Option<Location>,
+    ) -> Declared<Resource> {
         let mut deps: Vec<ResourceName> = Vec::new();
-        if self.has_uncategorized && !is_uncategorized(g) {
+        if needs_uncategorized {
             deps.push(UNCATEGORIZED.into());
         }
         for dep in opts.resource_deps.clone().unwrap_or_default() {
@@ -145,10 +265,9 @@ impl Context<'_> {
             url: pf.url(),
             name: pf.name.clone(),
         }));
-        let at = g.calls.last().and_then(|&c| d.calls[c].at.clone());
         Declared {
             value: Resource {
-                name: g.name.clone().into(),
+                name: name.into(),
                 labels: opts.labels.clone().unwrap_or_default(),
                 links,
                 resource_deps: deps,
@@ -156,7 +275,7 @@ impl Context<'_> {
                 auto_init: opts.auto_init.unwrap_or(true),
                 kind: ResourceKind::K8s(spec),
             },
-            at: at.or_else(|| d.at.clone()),
+            at,
         }
     }
 }
@@ -183,12 +302,34 @@ fn spec(
     declared: &[String],
     opts: &K8sResourceOpts,
     used: &mut HashSet<usize>,
-) -> K8sSpec {
+    rules: &[KindRule],
+) -> Result<K8sSpec, (usize, String)> {
     let objects: Vec<K8sObject> = g.objects.iter().map(|&i| all[i].clone()).collect();
-    let image_slots = match g.workload {
+    let mut image_slots = match g.workload {
         Some(w) => images::slots(w, &objects[w], declared),
         None => Vec::new(),
     };
+    // A `k8s_kind` rule's images, and its pod readiness as the default.
+    let mut kind_readiness = None;
+    if let Some(w) = g.workload
+        && let Some(rule) = rule_for(rules, &objects[w])
+    {
+        let index = rules
+            .iter()
+            .rposition(|r| std::ptr::eq(r, rule))
+            .unwrap_or(0);
+        let extra = rule
+            .slots(w, &objects[w], declared)
+            .map_err(|e| (index, e.to_string()))?;
+        image_slots.extend(extra);
+        kind_readiness = Some(rule.pod_readiness.unwrap_or(
+            if images::pod_spec_pointer(&objects[w]).is_some() {
+                PodReadiness::Wait
+            } else {
+                PodReadiness::Ignore
+            },
+        ));
+    }
     let mut image_refs: Vec<String> = Vec::new();
     for s in &image_slots {
         if !image_refs.contains(&s.image_ref) {
@@ -207,14 +348,16 @@ fn spec(
         extra_pod_selectors: opts.extra_pod_selectors.clone().unwrap_or_default(),
         pod_readiness: PodReadiness::Wait,
         discovery: opts.discovery.unwrap_or_default(),
+        custom: None,
     };
     // A resource without pods has nothing to wait for unless told otherwise.
-    spec.pod_readiness = opts.pod_readiness.unwrap_or(if spec.has_pods() {
+    let default = kind_readiness.unwrap_or(if spec.has_pods() {
         PodReadiness::Wait
     } else {
         PodReadiness::Ignore
     });
-    spec
+    spec.pod_readiness = opts.pod_readiness.unwrap_or(default);
+    Ok(spec)
 }
 
 #[cfg(test)]

@@ -39,9 +39,19 @@ pub fn inject(
         let Some(body) = bodies.get_mut(slot.object) else {
             return Err(slot_error(spec, slot));
         };
+        let (whole, tag) = match &slot.tag_pointer {
+            Some(t) => {
+                let (repo, tag) = split_tag(tagged);
+                (repo.to_owned(), Some((t, tag)))
+            }
+            None => (tagged.clone(), None),
+        };
         match body.pointer_mut(&slot.pointer) {
-            Some(v @ Value::String(_)) => *v = Value::String(tagged.clone()),
+            Some(v @ Value::String(_)) => *v = Value::String(whole),
             _ => return Err(slot_error(spec, slot)),
+        }
+        if let Some((pointer, tag)) = tag {
+            set_tag(body, pointer, tag).ok_or_else(|| slot_error(spec, slot))?;
         }
         if never_pull
             && let Some(container) = slot.container.as_deref()
@@ -51,6 +61,33 @@ pub fn inject(
         }
     }
     Ok(bodies)
+}
+
+/// `repo:tag` -> (`repo`, `tag`); the tag is `latest` when there is none. A `:` in
+/// the registry host (`localhost:5000/web`) is not a tag.
+fn split_tag(image: &str) -> (&str, &str) {
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    match image[name_start..].rfind(':') {
+        Some(i) => (&image[..name_start + i], &image[name_start + i + 1..]),
+        None => (image, "latest"),
+    }
+}
+
+/// Writes `tag` at `pointer`, creating the field when its object exists.
+fn set_tag(body: &mut Value, pointer: &str, tag: &str) -> Option<()> {
+    if let Some(v) = body.pointer_mut(pointer) {
+        *v = Value::String(tag.to_owned());
+        return Some(());
+    }
+    let (parent, field) = pointer.rsplit_once('/')?;
+    let field = field.replace("~1", "/").replace("~0", "~");
+    match body.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.insert(field, Value::String(tag.to_owned()));
+            Some(())
+        }
+        _ => None,
+    }
 }
 
 /// Writes `protocol: TCP` into port lists that omit it (a Service's ports, every

@@ -32,6 +32,9 @@ pub struct Member {
     pub selectors: Vec<BTreeMap<String, String>>,
     /// The namespaces its pods may be in: its objects' (or the default one).
     pub namespaces: BTreeSet<String>,
+    /// A custom deploy: every pod of its namespaces is watched (its workloads carry
+    /// no stilt label), and the target picks its own by what the apply printed.
+    pub all_pods: bool,
 }
 
 impl Member {
@@ -56,6 +59,7 @@ impl Member {
             id,
             selectors: spec.extra_pod_selectors.clone(),
             namespaces,
+            all_pods: spec.custom.is_some() && spec.discovery == DiscoveryStrategy::Default,
         })
     }
 
@@ -66,6 +70,9 @@ impl Member {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("");
         if !self.namespaces.contains(ns) {
             return false;
+        }
+        if self.all_pods {
+            return true;
         }
         let by_id = self.id.as_ref().is_some_and(|id| {
             labels.get(RESOURCE_ID) == Some(id)
@@ -98,8 +105,10 @@ impl Member {
             .id
             .as_ref()
             .map(|id| format!("{PROJECT}={},{RESOURCE_ID}={id}", label_value(project_id)));
+        let all = self.all_pods.then(String::new);
         by_id
             .into_iter()
+            .chain(all)
             .chain(
                 self.selectors
                     .iter()
@@ -267,6 +276,9 @@ pub fn sources(members: &[Member], project_id: &str) -> BTreeSet<(String, String
             if m.id.is_some() {
                 out.insert((ns.clone(), project.clone()));
             }
+            if m.all_pods {
+                out.insert((ns.clone(), String::new()));
+            }
             for sel in m.selectors.iter().filter(|s| !s.is_empty()) {
                 out.insert((ns.clone(), selector(sel)));
             }
@@ -293,7 +305,11 @@ pub fn watch_pods(
     let members = Arc::new(members);
     let streams = wanted.into_iter().zip(ids).map(|((ns, sel), id)| {
         let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-        let config = watcher::Config::default().labels(&sel);
+        // An empty selector: every pod of the namespace (custom deploys).
+        let config = match sel.as_str() {
+            "" => watcher::Config::default(),
+            s => watcher::Config::default().labels(s),
+        };
         let (cache, members, project, guard) = (
             cache.clone(),
             members.clone(),
@@ -344,7 +360,10 @@ pub async fn list_pods(
     for ns in &member.namespaces {
         let api: Api<Pod> = Api::namespaced(client.clone(), ns);
         for sel in member.list_selectors(project_id) {
-            let params = kube::api::ListParams::default().labels(&sel);
+            let params = match sel.as_str() {
+                "" => kube::api::ListParams::default(),
+                s => kube::api::ListParams::default().labels(s),
+            };
             let list = api.list(&params).await.map_err(|e| K8sError::ListPods {
                 namespace: ns.clone(),
                 selector: sel.clone(),

@@ -12,6 +12,7 @@ use kube::api::{Api, DeleteParams, ListParams};
 use tokio::sync::OnceCell;
 
 use super::apply::{Applier, api_error};
+use super::custom::{self, PodSelector};
 use super::down::{self, DownReport};
 use super::inject::{default_protocols, inject};
 use super::labels::{stamp, stamp_template_hash};
@@ -25,11 +26,13 @@ use super::{K8sError, connect};
 use crate::build::registry::ImageRoute;
 use crate::deploy::{Change, DeployTarget, TargetError};
 use crate::liveupdate::{ContainerUpdater, DockerUpdater, UpdateTarget};
+use crate::model::CustomDeploy;
 use crate::model::{
     ContainerState, ContainerStatus, K8S_TARGET, K8sSettings, K8sSpec, RegistrySpec, Resource,
     ResourceName, Stream,
 };
-use crate::process::LineSink;
+use crate::process::real::RealSpawner;
+use crate::process::{LineSink, Spawner};
 
 /// The Kubernetes deploy target of one project, on one context. Cheap to clone.
 #[derive(Clone)]
@@ -60,6 +63,10 @@ struct Inner {
     sinks: Mutex<HashMap<ResourceName, LineSink>>,
     forwards: Forwards,
     updater: Arc<PodUpdater>,
+    /// Runs `k8s_custom_deploy`'s commands.
+    spawner: Arc<dyn Spawner>,
+    /// The pods of each custom deploy, from what its latest apply printed.
+    custom_pods: Mutex<HashMap<ResourceName, Vec<PodSelector>>>,
 }
 
 impl K8sTarget {
@@ -98,6 +105,8 @@ impl K8sTarget {
                 reported: Mutex::default(),
                 sinks: Mutex::default(),
                 updater: Arc::new(updater),
+                spawner: Arc::new(RealSpawner::default()),
+                custom_pods: Mutex::default(),
             }),
         }
     }
@@ -163,39 +172,37 @@ impl K8sTarget {
             .await
     }
 
-    async fn deploy_spec(
+    /// Whether the images `spec` uses must never be pulled (the cluster runs on the
+    /// Engine that built them); an error when the cluster cannot see them.
+    async fn never_pull(
+        &self,
+        resource: &Resource,
+        spec: &K8sSpec,
+        images: &BTreeMap<String, String>,
+    ) -> Result<bool, K8sError> {
+        let Some(image) = spec.images.iter().find_map(|i| images.get(i)) else {
+            return Ok(false);
+        };
+        match self.placement().await? {
+            Placement::LocalEngine => Ok(true),
+            // The engine pushed it (`image_route` said so) before deploying.
+            Placement::Elsewhere { .. } if self.was_routed(&resource.name) => Ok(false),
+            Placement::Elsewhere { why } => Err(K8sError::NeedsRegistry {
+                resource: resource.name.to_string(),
+                image: image.clone(),
+                why: why.clone(),
+            }),
+        }
+    }
+
+    /// Records what the resource's latest deploy used: its images, its log.
+    fn remember(
         &self,
         resource: &Resource,
         spec: &K8sSpec,
         images: &BTreeMap<String, String>,
         log: LineSink,
-    ) -> Result<(), K8sError> {
-        let mut never_pull = false;
-        if let Some(image) = spec.images.iter().find_map(|i| images.get(i)) {
-            match self.placement().await? {
-                Placement::LocalEngine => never_pull = true,
-                // The engine pushed it (`image_route` said so) before deploying.
-                Placement::Elsewhere { .. } if self.was_routed(&resource.name) => {}
-                Placement::Elsewhere { why } => {
-                    return Err(K8sError::NeedsRegistry {
-                        resource: resource.name.to_string(),
-                        image: image.clone(),
-                        why: why.clone(),
-                    });
-                }
-            }
-        }
-        let bodies = inject(spec, images, never_pull)?;
-        let mut templates = HashSet::new();
-        for mut body in bodies {
-            stamp(&mut body, &self.inner.project_id, resource.name.as_str());
-            default_protocols(&mut body);
-            templates.extend(stamp_template_hash(&mut body));
-            self.inner
-                .applier
-                .apply(&self.inner.client, body, &self.inner.namespace, &log)
-                .await?;
-        }
+    ) {
         let tagged: Vec<String> = spec
             .images
             .iter()
@@ -208,6 +215,69 @@ impl K8sTarget {
         if let Ok(mut m) = self.inner.sinks.lock() {
             m.insert(resource.name.clone(), log);
         }
+    }
+
+    /// `k8s_custom_deploy`: runs the apply command and learns the resource's pods
+    /// from the objects it printed.
+    async fn deploy_custom(
+        &self,
+        resource: &Resource,
+        spec: &K8sSpec,
+        deploy: &CustomDeploy,
+        images: &BTreeMap<String, String>,
+        log: LineSink,
+    ) -> Result<(), K8sError> {
+        self.never_pull(resource, spec, images).await?;
+        let name = resource.name.as_str();
+        log(
+            Stream::System,
+            format!("running apply_cmd: {}", deploy.apply.cmd),
+        );
+        let env = custom::apply_env(deploy, images);
+        let spawner = &*self.inner.spawner;
+        let out = custom::run(spawner, name, "apply", &deploy.apply, env, true, &log).await?;
+        let cmd = deploy.apply.cmd.to_string();
+        let objects = custom::applied_objects(name, &cmd, &out)?;
+        for o in &objects {
+            let ns = o.namespace.as_deref().unwrap_or(&self.inner.namespace);
+            log(
+                Stream::System,
+                format!("applied {}/{} in {ns}", o.kind, o.name),
+            );
+        }
+        let selectors = custom::pod_selectors(&objects, &self.inner.namespace);
+        if let Ok(mut m) = self.inner.custom_pods.lock() {
+            m.insert(resource.name.clone(), selectors);
+        }
+        self.remember(resource, spec, images, log);
+        Ok(())
+    }
+
+    async fn deploy_spec(
+        &self,
+        resource: &Resource,
+        spec: &K8sSpec,
+        images: &BTreeMap<String, String>,
+        log: LineSink,
+    ) -> Result<(), K8sError> {
+        if let Some(deploy) = &spec.custom {
+            return self
+                .deploy_custom(resource, spec, deploy, images, log)
+                .await;
+        }
+        let never_pull = self.never_pull(resource, spec, images).await?;
+        let bodies = inject(spec, images, never_pull)?;
+        let mut templates = HashSet::new();
+        for mut body in bodies {
+            stamp(&mut body, &self.inner.project_id, resource.name.as_str());
+            default_protocols(&mut body);
+            templates.extend(stamp_template_hash(&mut body));
+            self.inner
+                .applier
+                .apply(&self.inner.client, body, &self.inner.namespace, &log)
+                .await?;
+        }
+        self.remember(resource, spec, images, log);
         if let Ok(mut m) = self.inner.templates.lock() {
             m.insert(resource.name.clone(), templates);
         }
@@ -233,9 +303,18 @@ impl K8sTarget {
             .lock()
             .ok()
             .and_then(|m| m.get(&resource.name).cloned());
+        let custom = resource.k8s().is_some_and(|s| s.custom.is_some());
+        let selectors = self
+            .inner
+            .custom_pods
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&resource.name).cloned())
+            .unwrap_or_default();
         let latest = pods
             .iter()
-            .filter(|p| member.of_latest_deploy(p, templates.as_ref()));
+            .filter(|p| member.of_latest_deploy(p, templates.as_ref()))
+            .filter(|p| !custom || custom_owns(&member, &selectors, p));
         Ok(current_pod(latest).cloned())
     }
 
@@ -288,6 +367,20 @@ impl K8sTarget {
         self.inner
             .forwards
             .set(&resource.name, None, &spec.port_forwards, log.clone());
+        if let Some(deploy) = &spec.custom {
+            if let Ok(mut m) = self.inner.custom_pods.lock() {
+                m.remove(&resource.name);
+            }
+            let name = resource.name.as_str();
+            log(
+                Stream::System,
+                format!("running delete_cmd: {}", deploy.delete.cmd),
+            );
+            let env = deploy.delete.env.clone();
+            let spawner = &*self.inner.spawner;
+            custom::run(spawner, name, "delete", &deploy.delete, env, false, &log).await?;
+            return Ok(());
+        }
         let applier = &self.inner.applier;
         for object in spec.objects.iter().rev() {
             let mut body = object.body.clone();
@@ -348,6 +441,17 @@ impl K8sTarget {
             docker_id: docker,
         }
     }
+}
+
+/// Whether `pod` is a custom deploy's: its workloads' pods (by the labels of what
+/// the apply printed), or one its `extra_pod_selectors` pick.
+fn custom_owns(member: &Member, selectors: &[PodSelector], pod: &Pod) -> bool {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+    let labels = pod.metadata.labels.as_ref();
+    selectors.iter().any(|s| s.matches(ns, labels))
+        || member.selectors.iter().any(|sel| {
+            !sel.is_empty() && labels.is_some_and(|l| sel.iter().all(|(k, v)| l.get(k) == Some(v)))
+        })
 }
 
 fn spec_of(resource: &Resource) -> Result<&K8sSpec, TargetError> {

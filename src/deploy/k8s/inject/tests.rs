@@ -29,12 +29,14 @@ fn spec() -> K8sSpec {
                 object: 0,
                 pointer: "/spec/template/spec/containers/0/image".into(),
                 container: Some("/spec/template/spec/containers/0".into()),
+                tag_pointer: None,
                 image_ref: "web-image".into(),
             },
             ImageSlot {
                 object: 0,
                 pointer: "/spec/template/spec/initContainers/0/image".into(),
                 container: Some("/spec/template/spec/initContainers/0".into()),
+                tag_pointer: None,
                 image_ref: "busybox".into(),
             },
         ],
@@ -127,4 +129,59 @@ fn ports_without_a_protocol_get_tcp() {
         json!({"kind": "Pod", "spec": {"containers": [{"ports": [{"containerPort": 1}]}]}});
     default_protocols(&mut pod);
     assert_eq!(pod["spec"]["containers"][0]["ports"][0]["protocol"], "TCP");
+}
+
+fn config_map(data: serde_json::Value) -> K8sObject {
+    K8sObject {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "cfg".into(),
+        namespace: None,
+        body: json!({"apiVersion": "v1", "kind": "ConfigMap", "data": data}),
+    }
+}
+
+#[test]
+fn images_outside_containers_are_replaced_without_a_pull_policy() {
+    let spec = K8sSpec {
+        objects: vec![config_map(json!({"image": "web-image"}))],
+        image_slots: vec![ImageSlot {
+            object: 0,
+            pointer: "/data/image".into(),
+            container: None,
+            tag_pointer: None,
+            image_ref: "web-image".into(),
+        }],
+        ..K8sSpec::default()
+    };
+    let out = inject(&spec, &built(), true).expect("inject");
+    assert_eq!(out[0]["data"], json!({"image": "web-image:stilt-1a2b"}));
+}
+
+#[test]
+fn image_objects_get_the_repository_and_the_tag_apart() {
+    let spec = K8sSpec {
+        objects: vec![config_map(json!({"img": {"repo": "web-image"}}))],
+        image_slots: vec![ImageSlot {
+            object: 0,
+            pointer: "/data/img/repo".into(),
+            container: None,
+            tag_pointer: Some("/data/img/tag".into()),
+            image_ref: "web-image".into(),
+        }],
+        ..K8sSpec::default()
+    };
+    let images = BTreeMap::from([(
+        "web-image".to_owned(),
+        "localhost:5000/web-image:stilt-9".to_owned(),
+    )]);
+    let out = inject(&spec, &images, false).expect("inject");
+    assert_eq!(
+        out[0]["data"]["img"],
+        json!({"repo": "localhost:5000/web-image", "tag": "stilt-9"})
+    );
+    assert_eq!(
+        split_tag("localhost:5000/web"),
+        ("localhost:5000/web", "latest")
+    );
 }

@@ -206,3 +206,35 @@ fn only_pods_of_the_latest_deploy_count_once_there_was_one() {
     // A pod found by an extra selector is never filtered.
     assert!(m.of_latest_deploy(&pod("dflt", "db-0", json!({"app": "db"})), Some(&latest)));
 }
+
+#[test]
+fn a_custom_deploy_watches_every_pod_of_the_default_namespace() {
+    use crate::model::{Cmd, CustomCmd, CustomDeploy};
+    let run = CustomCmd {
+        cmd: Cmd::Shell("true".into()),
+        dir: "/".into(),
+        env: BTreeMap::new(),
+    };
+    let spec = K8sSpec {
+        custom: Some(CustomDeploy {
+            apply: run.clone(),
+            delete: run,
+            deps: vec![],
+            image_deps: vec![],
+            image_selector: None,
+            container_selector: None,
+        }),
+        ..K8sSpec::default()
+    };
+    let m = Member::of(&resource("custom", spec), "dflt").expect("member");
+    assert_eq!(m.id, None);
+    assert!(m.all_pods);
+    assert_eq!(m.namespaces, BTreeSet::from(["dflt".to_owned()]));
+    assert!(m.owns(PROJECT_ID, &pod("dflt", "any", json!({"app": "x"}))));
+    assert!(!m.owns(PROJECT_ID, &pod("other", "any", json!({"app": "x"}))));
+    assert_eq!(m.list_selectors(PROJECT_ID), [String::new()]);
+    assert_eq!(
+        sources(&[m], PROJECT_ID),
+        BTreeSet::from([("dflt".to_owned(), String::new())])
+    );
+}
