@@ -51,3 +51,5 @@ mod tui_e2e;
 mod tui_input;
 /// Literal screens of the terminal UI (TestBackend).
 mod tui_screens;
+/// The dashboard in headless Chromium: against canned JSON and against a real `stilt up`.
+mod web_dashboard;

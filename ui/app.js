@@ -229,7 +229,10 @@ const state = {
 };
 const logs = new LogStore(1 << 20);
 // Counters the browser tests and the performance figures read.
-const stats = { snapshots: 0, logEvents: 0, logLines: 0, renders: 0, lastSnapshotAt: 0, lastRenderAt: 0 };
+const stats = {
+  snapshots: 0, logEvents: 0, logLines: 0, renders: 0, lastSnapshotAt: 0, lastRenderAt: 0,
+  firstPaintAt: 0, // when the first snapshot's resources were on screen (ms since navigation)
+};
 window.stiltDashboard = { state, logs, stats };
 
 // ---------------------------------------------------------------- rendering
@@ -253,6 +256,7 @@ function render() {
   }
   Object.assign(dirty, { header: false, table: false, detail: false, logs: false });
   stats.lastRenderAt = performance.now();
+  if (!stats.firstPaintAt && state.session) stats.firstPaintAt = stats.lastRenderAt;
 }
 
 function renderHeader() {
@@ -784,11 +788,13 @@ function wire() {
     state.selected = new Set(e.target.checked ? state.resources.map(R.name) : []);
     schedule("table");
   });
-  $("#table-filter").addEventListener("input", (e) => { state.tableFilter = e.target.value; schedule("table"); });
-  $("#sidebar-filter").addEventListener("input", (e) => { state.sidebarFilter = e.target.value; schedule("detail"); });
+  // Text fields: "input" as one types, "change" when cleared by script or WebDriver.
+  const onText = (sel, f) => { for (const ev of ["input", "change"]) $(sel).addEventListener(ev, (e) => f(e.target.value)); };
+  onText("#table-filter", (v) => { state.tableFilter = v; schedule("table"); });
+  onText("#sidebar-filter", (v) => { state.sidebarFilter = v; schedule("detail"); });
   $("#log-source").addEventListener("change", (e) => { state.log.source = e.target.value; schedule("logs"); });
   $("#log-level").addEventListener("change", (e) => { state.log.level = e.target.value; schedule("logs"); });
-  $("#log-filter").addEventListener("input", (e) => { state.log.text = e.target.value; schedule("logs"); });
+  onText("#log-filter", (v) => { state.log.text = v; schedule("logs"); });
   $("#log-follow").addEventListener("change", (e) => { state.log.follow = e.target.checked; schedule("logs"); });
   $("#log-copy").addEventListener("click", copyLogs);
   $("#help-button").addEventListener("click", keys["?"]);
