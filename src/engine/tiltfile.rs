@@ -44,8 +44,14 @@ impl TiltfileController {
         let job = LoadJob {
             load: self.load.clone(),
             // Each load gets its own control: a cancel must not stick to later loads.
+            // Arguments a UI set (`stilt args`) replace the command line's.
             opts: LoadOptions {
                 control: LoadControl::default(),
+                args: state
+                    .tiltfile
+                    .args
+                    .clone()
+                    .unwrap_or_else(|| self.opts.args.clone()),
                 ..self.opts.clone()
             },
             warn_after: self.warn_after,

@@ -117,5 +117,9 @@ pub enum Action {
         stream: Stream,
         text: String,
     },
+    /// New Tiltfile arguments (`stilt args`): the Tiltfile is evaluated again with them.
+    SetArgs {
+        args: Vec<String>,
+    },
     Quit,
 }

@@ -1,6 +1,6 @@
 //! What a UI may ask of the engine. Narrower than [`Action`]: a UI (the terminal
 //! UI, the web API next) can trigger, enable or disable a resource, switch its
-//! trigger mode or quit, and nothing else, so a request can never forge a run
+//! trigger mode, set the Tiltfile's arguments or quit, and nothing else, so a request can never forge a run
 //! result or a container status. The engine stamps the time when it takes one.
 
 use std::time::Instant;
@@ -21,6 +21,10 @@ pub enum Intent {
         resource: ResourceName,
         mode: TriggerMode,
     },
+    /// Replace the Tiltfile's arguments and evaluate it again (`stilt args`).
+    SetArgs {
+        args: Vec<String>,
+    },
     Quit,
 }
 
@@ -33,6 +37,7 @@ impl Intent {
             Intent::SetTriggerMode { resource, mode } => {
                 Action::SetTriggerMode { resource, mode, at }
             }
+            Intent::SetArgs { args } => Action::SetArgs { args },
             Intent::Quit => Action::Quit,
         }
     }

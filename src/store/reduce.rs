@@ -163,6 +163,10 @@ pub fn reduce(state: &mut EngineState, action: Action) {
             status,
             at,
         } => container::container_observed(state, &resource, status, at),
+        Action::SetArgs { args } => {
+            state.tiltfile.args = Some(args);
+            state.tiltfile.reload_requested = true;
+        }
         Action::Quit => state.quitting = true,
     }
 }

@@ -421,6 +421,8 @@ pub struct TiltfileState {
     pub warnings: Vec<String>,
     pub loads: u32,
     pub logs: LogBuffer,
+    /// Tiltfile arguments a UI set (`stilt args`); `None`: the command line's.
+    pub args: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
