@@ -1,10 +1,20 @@
 //! Command line: Tilt's verbs and flags.
 
+pub mod args;
 pub mod backends;
 pub mod ci;
+pub mod client;
+pub mod completion;
+pub mod describe;
 pub mod down;
+pub mod enable;
+pub mod get;
+pub mod junit;
+pub mod logs;
 pub mod tiltfile_result;
+pub mod trigger;
 pub mod up;
+pub mod wait;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +41,48 @@ pub enum Command {
     /// Experimental commands (Tilt's `alpha` group).
     #[command(subcommand)]
     Alpha(AlphaCommand),
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// Verbs that talk to a running `stilt up`/`ci` through its HTTP API.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Print resources or the session (Tilt's UIResource and Session shapes).
+    Get(get::GetArgs),
+    /// Show everything about one resource.
+    Describe(describe::DescribeArgs),
+    /// Print logs, optionally following them.
+    Logs(logs::LogsArgs),
+    /// Run a resource's update now.
+    Trigger(trigger::TriggerArgs),
+    /// Enable resources.
+    Enable(enable::EnableArgs),
+    /// Disable resources.
+    Disable(enable::EnableArgs),
+    /// Wait until resources meet a condition (Ready, UpToDate).
+    Wait(wait::WaitArgs),
+    /// Set new Tiltfile arguments; the Tiltfile is evaluated again.
+    Args(args::ArgsArgs),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completion(completion::CompletionArgs),
+}
+
+impl ClientCommand {
+    /// Runs the verb; returns the exit code.
+    pub async fn run(self) -> i32 {
+        match self {
+            ClientCommand::Get(a) => get::get(a).await,
+            ClientCommand::Describe(a) => describe::describe(a).await,
+            ClientCommand::Logs(a) => logs::logs(a).await,
+            ClientCommand::Trigger(a) => trigger::trigger(a).await,
+            ClientCommand::Enable(a) => enable::set_enabled(a, true).await,
+            ClientCommand::Disable(a) => enable::set_enabled(a, false).await,
+            ClientCommand::Wait(a) => wait::wait(a).await,
+            ClientCommand::Args(a) => args::args(a).await,
+            ClientCommand::Completion(a) => completion::completion(&a, &mut std::io::stdout()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,9 +137,8 @@ pub struct UpArgs {
     /// Print logs and status changes instead of the full-screen UI.
     #[arg(long)]
     pub stream: bool,
-    /// Port of the web dashboard (accepted for Tilt compatibility; the dashboard is not built yet).
-    #[arg(long, default_value_t = 10350)]
-    pub port: u16,
+    #[command(flatten)]
+    pub web: ServeArgs,
     /// Run even if another stilt is running for this Tiltfile (by default the second
     /// one refuses to start, naming the first).
     #[arg(long)]
@@ -112,6 +163,14 @@ pub struct DownArgs {
 pub struct CiArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub web: ServeArgs,
+    /// Write a JUnit XML report (one test case per resource) to FILE when the run ends.
+    #[arg(long, value_name = "FILE")]
+    pub output_junit: Option<PathBuf>,
+    /// Write the final state (the API's /api/session JSON) to FILE when the run ends.
+    #[arg(long, value_name = "FILE")]
+    pub output_snapshot_on_exit: Option<PathBuf>,
     /// Give up after this long (e.g. 30m, 90s; 0 = never). Default: ci_settings(timeout=) or 30m.
     #[arg(long, value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
@@ -119,6 +178,53 @@ pub struct CiArgs {
     /// one refuses to start, naming the first).
     #[arg(long)]
     pub allow_second_instance: bool,
+}
+
+/// Where `up` and `ci` serve the HTTP API and dashboard.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to serve the API and dashboard on [env: STILT_HOST, TILT_HOST; default:
+    /// 127.0.0.1]. Anything but loopback prints a warning.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port of the API and dashboard [env: STILT_PORT, TILT_PORT; default: 10350; 0 =
+    /// no server]. When the default port is taken, another free port is used.
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+impl ServeArgs {
+    /// Flags first, then STILT_*, then TILT_*; `None` when the server is off.
+    pub fn resolve(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<crate::web::WebOptions>, String> {
+        let from_env =
+            |names: [&str; 2]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+        let (port, explicit_port) = match (self.port, from_env(["STILT_PORT", "TILT_PORT"])) {
+            (Some(p), _) => (p, true),
+            (None, Some(v)) => (
+                v.parse()
+                    .map_err(|_| format!("bad port in the environment: {v:?}"))?,
+                true,
+            ),
+            (None, None) => (crate::web::DEFAULT_PORT, false),
+        };
+        if port == 0 {
+            return Ok(None);
+        }
+        let host = self
+            .host
+            .clone()
+            .or_else(|| from_env(["STILT_HOST", "TILT_HOST"]))
+            .unwrap_or_else(|| crate::web::DEFAULT_HOST.to_owned());
+        Ok(Some(crate::web::WebOptions {
+            host,
+            port,
+            explicit_port,
+            record_dir: None,
+        }))
+    }
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
@@ -196,8 +302,45 @@ mod tests {
             Command::Up(a) => a.common.args,
             Command::Ci(a) => a.common.args,
             Command::Down(a) => a.common.args,
-            Command::Version | Command::Alpha(_) => Vec::new(),
+            Command::Version | Command::Alpha(_) | Command::Client(_) => Vec::new(),
         }
+    }
+
+    #[test]
+    fn every_verb_definition_is_consistent() {
+        // Catches clashing short flags (a shared `-f` once broke `stilt logs`).
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags_beat_stilt_env_which_beats_tilt_env() {
+        let env = |k: &str| match k {
+            "STILT_PORT" => Some("2000".to_owned()),
+            "TILT_PORT" => Some("3000".to_owned()),
+            "TILT_HOST" => Some("0.0.0.0".to_owned()),
+            _ => None,
+        };
+        let none = ServeArgs::default().resolve(env).expect("ok").expect("on");
+        assert_eq!(
+            (none.host.as_str(), none.port, none.explicit_port),
+            ("0.0.0.0", 2000, true)
+        );
+        let flag = ServeArgs {
+            port: Some(0),
+            host: None,
+        }
+        .resolve(env)
+        .expect("ok");
+        assert!(flag.is_none(), "--port 0 turns the server off");
+        let default = ServeArgs::default()
+            .resolve(|_| None)
+            .expect("ok")
+            .expect("on");
+        assert_eq!(
+            (default.host.as_str(), default.port, default.explicit_port),
+            ("127.0.0.1", 10350, false)
+        );
+        assert!(ServeArgs::default().resolve(|_| Some("x".into())).is_err());
     }
 
     #[test]

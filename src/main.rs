@@ -13,6 +13,7 @@ fn main() {
         Command::Down(args) => block_on(stilt::cli::down::down(args)),
         Command::Up(args) => block_on(stilt::cli::up::up(args)),
         Command::Ci(args) => block_on(stilt::cli::ci::ci(args)),
+        Command::Client(verb) => block_on(verb.run()),
         Command::Alpha(AlphaCommand::TiltfileResult(args)) => {
             block_on(stilt::cli::tiltfile_result::tiltfile_result(args))
         }

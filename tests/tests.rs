@@ -23,6 +23,8 @@ mod cli_support;
 /// Tiltfiles that once aborted or misled the real binary: deep nesting, runaway
 /// recursion, unclosed brackets, bad names, no resources.
 mod cli_tiltfile;
+/// Client verbs end to end against a real `stilt up`; two projects side by side; ci reports.
+mod cli_web;
 /// Live update or full rebuild for compose resources, decided purely with a reason.
 mod compose_plan;
 /// Tiltfile evaluation results and error messages, compared with golden files.

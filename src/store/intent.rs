@@ -42,3 +42,20 @@ impl Intent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{EngineState, reduce};
+
+    #[test]
+    fn new_tiltfile_args_replace_the_old_and_ask_for_a_reload() {
+        let mut state = EngineState::new("/p/Tiltfile".into());
+        state.tiltfile.reload_requested = false;
+        let args = vec!["--name".to_owned(), "x".to_owned()];
+        let intent = Intent::SetArgs { args: args.clone() };
+        reduce(&mut state, intent.into_action(Instant::now()));
+        assert_eq!(state.tiltfile.args, Some(args));
+        assert!(state.tiltfile.reload_requested);
+    }
+}
