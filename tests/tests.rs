@@ -53,7 +53,7 @@ mod tui_e2e;
 mod tui_input;
 /// Literal screens of the terminal UI (TestBackend).
 mod tui_screens;
-/// The dashboard in headless Chromium: against canned JSON and against a real `stilt up`.
-mod web_dashboard;
 /// The HTTP API's handlers: JSON shapes (golden), Host/token checks, size caps, intents.
 mod web_api;
+/// The dashboard in headless Chromium: against canned JSON and against a real `stilt up`.
+mod web_dashboard;
