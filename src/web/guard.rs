@@ -28,9 +28,12 @@ impl HostRule {
         let bound = bound_host.trim_start_matches('[').trim_end_matches(']');
         let mut names = vec![bound.to_ascii_lowercase()];
         if is_loopback(bound) || is_unspecified(bound) {
-            names.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
+            for n in ["localhost", "127.0.0.1", "::1"] {
+                if !names.iter().any(|have| have == n) {
+                    names.push(n.to_owned());
+                }
+            }
         }
-        names.dedup();
         HostRule { names, port }
     }
 
@@ -136,6 +139,14 @@ mod tests {
             assert!(rule.check(Some(bad)).is_err(), "{bad}");
         }
         assert!(rule.check(None).is_err());
+        let refusal = rule
+            .check(Some("evil:10350"))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            refusal.contains("(allowed: 127.0.0.1:10350, localhost:10350, [::1]:10350)"),
+            "{refusal}"
+        );
     }
 
     #[test]
