@@ -64,3 +64,5 @@ mod tui_input;
 mod tui_screens;
 /// The HTTP API's handlers: JSON shapes (golden), Host/token checks, size caps, intents.
 mod web_api;
+/// The dashboard in headless Chromium: against canned JSON and against a real `stilt up`.
+mod web_dashboard;

@@ -14,6 +14,21 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         "text/css; charset=utf-8",
         include_bytes!("../../ui/style.css"),
     ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../ui/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../ui/app.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../ui/favicon.svg"),
+    ),
 ];
 
 /// The placeholder in `index.html` the server replaces with the instance token.
