@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod archive;
+pub mod channel;
 pub mod docker;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
@@ -96,6 +97,10 @@ pub enum UpdateError {
         code: i64,
         output: String,
     },
+    /// The sync helper applied a batch but some of its operations failed (each is
+    /// named with the helper's error: permission denied, read-only file system, ...).
+    #[error("cannot sync files in container {}: {failures}", short_id(container))]
+    SyncFailed { container: String, failures: String },
     /// The cluster's API failed while patching a pod's container.
     #[error("cannot {doing} in container {}: {source}", short_id(container))]
     Cluster {
@@ -200,6 +205,27 @@ pub trait ContainerUpdater: Send + Sync {
         log: LineSink,
     ) -> BoxFuture<'a, Result<i64, UpdateError>>;
     fn restart<'a>(&'a self, target: &'a UpdateTarget) -> BoxFuture<'a, Result<(), UpdateError>>;
+    /// Deletes `deletes`, then writes `copies`, as one batch where the updater can
+    /// (the Docker one keeps a sync channel per container); the default is `delete`
+    /// then `copy`. `log` gets the updater's own notes (a fallback and why).
+    fn sync<'a>(
+        &'a self,
+        target: &'a UpdateTarget,
+        deletes: &'a [String],
+        copies: &'a [CopyFile],
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), UpdateError>> {
+        let _ = log;
+        Box::pin(async move {
+            if !deletes.is_empty() {
+                self.delete(target, deletes).await?;
+            }
+            if !copies.is_empty() {
+                self.copy(target, copies).await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,8 @@ mod k8s_registry;
 mod k8s_target;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.
 mod liveupdate_plan;
+/// The sync helper on the real Engine: scratch images, restarts, fallbacks, cleanup.
+mod sync_helper;
 /// `stilt up`'s terminal UI driven in tmux: start, trigger, quit, nothing left behind.
 mod tui_e2e;
 /// Keys and mouse events to intents, and what intents do to the UI and the engine.

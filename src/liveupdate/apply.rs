@@ -50,12 +50,11 @@ pub async fn apply(
     log: LineSink,
 ) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport::default();
-    if !plan.deletes.is_empty() {
-        updater.delete(target, &plan.deletes).await?;
+    if !plan.deletes.is_empty() || !plan.copies.is_empty() {
+        updater
+            .sync(target, &plan.deletes, &plan.copies, log.clone())
+            .await?;
         report.removed = plan.deletes.len();
-    }
-    if !plan.copies.is_empty() {
-        updater.copy(target, &plan.copies).await?;
         report.copied = plan.copies.len();
     }
     if report.copied + report.removed > 0 {

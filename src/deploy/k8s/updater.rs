@@ -62,6 +62,21 @@ impl PodUpdater {
 }
 
 impl ContainerUpdater for PodUpdater {
+    /// A pod container of the local Engine gets the Docker updater's sync channel.
+    fn sync<'a>(
+        &'a self,
+        target: &'a UpdateTarget,
+        deletes: &'a [String],
+        copies: &'a [CopyFile],
+        log: LineSink,
+    ) -> BoxFuture<'a, Result<(), UpdateError>> {
+        Box::pin(async move {
+            self.route(target, "sync files")?
+                .sync(target, deletes, copies, log)
+                .await
+        })
+    }
+
     fn copy<'a>(
         &'a self,
         target: &'a UpdateTarget,

@@ -1,0 +1,31 @@
+//! stilt's in-container helper: one static binary, std only, that stilt copies into a
+//! container once (through the archive API, so the image needs no `tar` or shell) and
+//! runs with one long-lived exec. Its first argument picks a mode; each mode lives in
+//! its own module so more can be added (a process supervisor, say) without touching
+//! the others.
+//!
+//! - `sync`: apply batches of file operations framed on stdin (`proto.rs`), answering
+//!   on stdout; exits on a `Bye` frame or when stdin ends.
+//! - `version`: print the protocol version.
+
+// The protocol is shared with stilt, which uses the halves this side does not.
+#[allow(dead_code)]
+mod proto;
+mod sync;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mode = std::env::args().nth(1);
+    match mode.as_deref() {
+        Some("sync") => sync::run(),
+        Some("version") => {
+            println!("stilt-sync-helper protocol {}", proto::VERSION);
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("usage: stilt-sync-helper sync | version");
+            ExitCode::from(2)
+        }
+    }
+}
