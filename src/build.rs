@@ -12,6 +12,7 @@ pub mod dockerignore;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod inputs;
+pub mod restart;
 pub mod tag;
 
 use std::path::PathBuf;

@@ -170,6 +170,11 @@ pub fn short_id(container: &str) -> &str {
     }
 }
 
+/// The static helper binary (TEMPORARY until the sync helper crate lands).
+pub fn helper_binary() -> &'static [u8] {
+    include_bytes!("/tmp/sup/target/x86_64-unknown-linux-gnu/release/sup")
+}
+
 /// A file to put into the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyFile {

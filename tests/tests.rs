@@ -18,6 +18,8 @@ mod cli_k8s;
 /// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
 /// report, and no `local()` command left behind.
 mod cli_load;
+/// `docker_build_with_restart` (built-in ext://restart_process) on Compose and Kubernetes.
+mod cli_restart_process;
 /// Output capture, a running `stilt up`, HTTP and polling for binary tests.
 mod cli_support;
 /// Tiltfiles that once aborted or misled the real binary: deep nesting, runaway

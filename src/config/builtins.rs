@@ -20,6 +20,7 @@ pub mod local_resource;
 pub mod os;
 pub(crate) mod per_eval;
 pub mod resource_name;
+pub mod restart_process;
 pub mod settings;
 pub mod unsupported;
 pub mod values;
@@ -34,6 +35,7 @@ pub fn register_all(b: &mut GlobalsBuilder) {
     docker_build::register(b);
     custom_build::register(b);
     live_update::register(b);
+    restart_process::register(b);
     compose::register(b);
     k8s::register(b);
     values::register(b);
