@@ -14,6 +14,7 @@ pub mod fake;
 pub mod inputs;
 pub mod push;
 pub mod registry;
+pub mod restart;
 pub mod tag;
 
 use std::path::PathBuf;

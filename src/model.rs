@@ -22,7 +22,7 @@ pub use k8s::{
     CustomCmd, CustomDeploy, DiscoveryStrategy, ImageSlot, K8S_TARGET, K8sObject, K8sSettings,
     K8sSpec, PodReadiness, PortForward, RegistrySpec, UNCATEGORIZED,
 };
-pub use live_update::{LiveUpdateSpec, RunStep, SyncStep};
+pub use live_update::{ExitPolicy, LiveUpdateSpec, ProcessRestart, RunStep, SyncStep};
 pub use output::{Exit, Stream};
 pub use resource::{
     COMPOSE_TARGET, Cmd, Link, LocalSpec, Probe, ProbeAction, Resource, ResourceKind, ResourceName,

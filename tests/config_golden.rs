@@ -284,6 +284,16 @@ fn render_live_update(s: &mut String, lu: &LiveUpdateSpec) {
             run.cmd, run.triggers, run.echo_off
         );
     }
+    if let Some(r) = &lu.restart_process {
+        let _ = writeln!(
+            s,
+            "    restart_process entrypoint={:?} file={} triggers={:?} exit_policy={}",
+            r.entrypoint,
+            r.restart_file,
+            r.triggers,
+            r.exit_policy.as_str()
+        );
+    }
 }
 
 fn check(name: &str, args: &[&str]) {
@@ -391,6 +401,11 @@ golden! {
     error_default_registry_bad_host,
     error_k8s_resource_unknown,
     error_k8s_restart_container,
+    restart_process,
+    error_restart_process_exit_policy,
+    error_restart_process_no_live_update,
+    error_restart_process_with_restart_container,
+    error_unknown_extension,
     error_k8s_duplicate_object,
     error_k8s_bad_port_forward,
     error_k8s_yaml_invalid_document,

@@ -304,6 +304,7 @@ fn full_plan() -> UpdatePlan {
         copies: vec![copy("/p/a", "/app/a"), copy("/p/b", "/app/b")],
         runs: vec![run("make", &[]), run("make test", &[])],
         restart: true,
+        restart_process: None,
     }
 }
 
@@ -325,7 +326,8 @@ fn apply_runs_deletes_copies_runs_then_restart_and_logs_each_step() {
             copied: 2,
             removed: 1,
             runs: 2,
-            restarted: true
+            restarted: true,
+            process_restarted: false,
         }
     );
     let c = || "0123456789abcdef".to_owned();
@@ -446,4 +448,86 @@ fn deletes_only_log_the_removal() {
     let (log, lines) = sink();
     now(apply(&fake, &UpdateTarget::container("c1"), &plan, log)).unwrap();
     assert_eq!(lines.lock().unwrap()[0].1, "removed 1 file in c1");
+}
+
+fn restart_process(triggers: &[&str]) -> stilt::model::ProcessRestart {
+    stilt::model::ProcessRestart {
+        entrypoint: vec!["/web".into()],
+        restart_file: "/tmp/.restart-proc".into(),
+        triggers: triggers.iter().map(PathBuf::from).collect(),
+        exit_policy: stilt::model::ExitPolicy::Restart,
+    }
+}
+
+#[test]
+fn restart_process_writes_its_file_after_every_update_without_triggers() {
+    let mut s = spec();
+    s.restart_process = Some(restart_process(&[]));
+    let up = update(&s, &[Change::written("/proj/src/a.go")]);
+    assert_eq!(up.restart_process.as_deref(), Some("/tmp/.restart-proc"));
+    assert!(!up.restart, "the container itself is not restarted");
+    let none = update(&s, &[]);
+    assert!(none.is_empty(), "no change, no restart: {none:?}");
+}
+
+#[test]
+fn restart_process_triggers_limit_the_restart_to_their_files() {
+    let mut s = spec();
+    s.restart_process = Some(restart_process(&["/proj/src/cmd"]));
+    let other = update(&s, &[Change::written("/proj/src/static/a.css")]);
+    assert_eq!(other.restart_process, None);
+    assert_eq!(other.copies.len(), 1, "the file is still synced");
+    let hit = update(&s, &[Change::written("/proj/src/cmd/main.go")]);
+    assert_eq!(hit.restart_process.as_deref(), Some("/tmp/.restart-proc"));
+}
+
+#[test]
+fn apply_writes_the_restart_file_last_and_leaves_no_local_file() {
+    let fake = FakeUpdater::new();
+    fake.script_exec("make", 0, &[]);
+    let (log, lines) = sink();
+    let plan = UpdatePlan {
+        copies: vec![copy("/p/a", "/app/a")],
+        runs: vec![run("make", &[])],
+        restart_process: Some("/tmp/.restart-proc".into()),
+        ..UpdatePlan::default()
+    };
+    let report = now(apply(&fake, &UpdateTarget::container("c1"), &plan, log)).unwrap();
+    assert!(report.process_restarted);
+    let last = fake.calls().pop().unwrap();
+    let UpdaterCall::Copy { files, .. } = last else {
+        panic!("the restart file is written last: {last:?}");
+    };
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].remote, "/tmp/.restart-proc");
+    assert!(!files[0].local.exists(), "the local marker is removed");
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, l)| l == "restarting the process (/tmp/.restart-proc)"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_failing_run_step_does_not_restart_the_process() {
+    let fake = FakeUpdater::new();
+    fake.script_exec("make", 1, &[]);
+    let (log, _) = sink();
+    let plan = UpdatePlan {
+        runs: vec![run("make", &[])],
+        restart_process: Some("/tmp/.restart-proc".into()),
+        ..UpdatePlan::default()
+    };
+    let err = now(apply(&fake, &UpdateTarget::container("c1"), &plan, log)).unwrap_err();
+    assert!(matches!(err, ApplyError::RunFailed { .. }));
+    assert!(
+        !fake
+            .calls()
+            .iter()
+            .any(|c| matches!(c, UpdaterCall::Copy { .. })),
+        "no restart file written"
+    );
 }

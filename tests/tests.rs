@@ -22,6 +22,8 @@ mod cli_k8s_custom;
 /// Tiltfile loads that hang: ci's timeout, up's signals and reloads, the stuck-line
 /// report, and no `local()` command left behind.
 mod cli_load;
+/// `docker_build_with_restart` (built-in ext://restart_process) on Compose and Kubernetes.
+mod cli_restart_process;
 /// Output capture, a running `stilt up`, HTTP and polling for binary tests.
 mod cli_support;
 /// Tiltfiles that once aborted or misled the real binary: deep nesting, runaway
@@ -56,6 +58,8 @@ mod k8s_registry;
 mod k8s_target;
 /// Live-update decisions (fall back, sync mapping, triggers) and `apply` over the fake.
 mod liveupdate_plan;
+/// The helper's `supervise` mode (restart_process) run on the host.
+mod supervise;
 /// The sync helper on the real Engine: scratch images, restarts, fallbacks, cleanup.
 mod sync_helper;
 /// `stilt up`'s terminal UI driven in tmux: start, trigger, quit, nothing left behind.

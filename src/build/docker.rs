@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 
 use super::context::{BuildContext, ContextStream};
 use super::inputs::Inputs;
-use super::{BuildError, ImageBuilder, custom};
+use super::{BuildError, ImageBuilder, custom, restart};
 use crate::model::{DockerBuild, ImageBuild, ImageSpec};
 use crate::process::{LineSink, Stream};
 
@@ -160,9 +160,18 @@ impl ImageBuilder for DockerBuilder {
     ) -> BoxFuture<'a, Result<(), BuildError>> {
         Box::pin(async move {
             match &spec.build {
-                ImageBuild::Docker(b) => self.build_docker(spec, b, tagged, &log).await,
-                ImageBuild::Custom(c) => custom::build(self, spec, c, tagged, &log).await,
+                ImageBuild::Docker(b) => self.build_docker(spec, b, tagged, &log).await?,
+                ImageBuild::Custom(c) => custom::build(self, spec, c, tagged, &log).await?,
             }
+            if let Some(r) = &spec.live_update.restart_process {
+                restart::wrap(self, &spec.image_ref, tagged, r, &log).await?;
+                if let ImageBuild::Docker(b) = &spec.build {
+                    for extra in &b.extra_tags {
+                        self.tag(tagged, extra).await?;
+                    }
+                }
+            }
+            Ok(())
         })
     }
 

@@ -14,7 +14,7 @@ use std::sync::{Mutex, OnceLock};
 
 use super::BuildError;
 use super::inputs::{Entry, Inputs};
-use crate::model::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec};
+use crate::model::{CustomBuild, DockerBuild, Dockerfile, ImageBuild, ImageSpec, ProcessRestart};
 
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,10 @@ pub fn content_tag(spec: &ImageSpec) -> Result<String, BuildError> {
         ImageBuild::Docker(b) => hash_docker(&mut h, b)?,
         ImageBuild::Custom(c) => hash_custom(&mut h, c),
     }
+    if let Some(r) = &spec.live_update.restart_process {
+        // The wrapped image differs from the plain one (entrypoint, supervisor).
+        hash_restart(&mut h, r);
+    }
     for e in inputs.entries()? {
         hash_entry(&mut h, &e)?;
     }
@@ -69,6 +73,15 @@ pub fn tagged_ref(spec: &ImageSpec, content_tag: &str) -> String {
         _ => content_tag,
     };
     format!("{}:{tag}", spec.image_ref)
+}
+
+fn hash_restart(h: &mut blake3::Hasher, r: &ProcessRestart) {
+    field(h, "restart_process", super::restart::SUPERVISOR_ID);
+    for a in &r.entrypoint {
+        field(h, "restart_entrypoint", a);
+    }
+    field(h, "restart_file", &r.restart_file);
+    field(h, "restart_exit_policy", r.exit_policy.as_str());
 }
 
 /// Length-prefixed so that adjacent fields can never run into each other.

@@ -197,5 +197,11 @@ fn live_update(l: &LiveUpdateSpec) -> Value {
             "trigger": r.triggers.iter().map(|p| path(p)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "restart_container": l.restart,
+        "restart_process": l.restart_process.as_ref().map(|r| json!({
+            "entrypoint": r.entrypoint,
+            "restart_file": r.restart_file,
+            "trigger": r.triggers.iter().map(|p| path(p)).collect::<Vec<_>>(),
+            "exit_policy": r.exit_policy.as_str(),
+        })),
     })
 }

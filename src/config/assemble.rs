@@ -113,8 +113,9 @@ fn restart_container_on_k8s(
                 let msg = format!(
                     "live_update of image {used:?}: restart_container() is not supported for \
                      Kubernetes resources ({} deploys it); restart the process inside the \
-                     container with the restart_process extension (docker_build_with_restart): \
-                     https://github.com/tilt-dev/tilt-extensions/tree/master/restart_process",
+                     container instead: load('ext://restart_process', \
+                     'docker_build_with_restart') (built into stilt) and declare the image \
+                     with docker_build_with_restart(ref, context, entrypoint, live_update)",
                     r.value.name
                 );
                 return Err(error(msg, img.at.clone()));

@@ -23,6 +23,7 @@ pub mod os;
 pub(crate) mod per_eval;
 pub mod registry;
 pub mod resource_name;
+pub mod restart_process;
 pub mod settings;
 pub mod unsupported;
 pub mod values;
@@ -37,6 +38,7 @@ pub fn register_all(b: &mut GlobalsBuilder) {
     docker_build::register(b);
     custom_build::register(b);
     live_update::register(b);
+    restart_process::register(b);
     compose::register(b);
     k8s::register(b);
     k8s_custom_deploy::register(b);

@@ -43,9 +43,13 @@ impl FileLoader for Loader<'_> {
 /// `load(path)` / `load_dynamic(path)` / `include(path)` from a file in `dir`.
 pub(crate) fn load_module(c: &Collector, dir: &Path, path: &str) -> starlark::Result<FrozenModule> {
     if let Some(ext) = path.strip_prefix("ext://") {
+        if ext == super::builtins::restart_process::NAME {
+            return load_builtin_extension(c);
+        }
         return Err(other(format!(
-            "load('ext://{ext}'): Tilt extensions are not supported by stilt yet; \
-             copy the extension's Tiltfile into the repo and load it by relative path"
+            "load('ext://{ext}'): fetching Tilt extensions is not supported by stilt yet \
+             (only ext://restart_process is built in); copy the extension's Tiltfile into \
+             the repo and load it by relative path"
         )));
     }
     let abs = normalize(&dir.join(path));
@@ -70,6 +74,19 @@ pub(crate) fn load_module(c: &Collector, dir: &Path, path: &str) -> starlark::Re
     c.loading.borrow_mut().pop();
     let module = result?.ok_or_else(|| other("internal error: loaded module was not frozen"))?;
     c.loaded.borrow_mut().insert(abs, module.clone());
+    Ok(module)
+}
+
+/// `ext://restart_process`, which stilt implements itself (evaluated once per load).
+fn load_builtin_extension(c: &Collector) -> starlark::Result<FrozenModule> {
+    use super::builtins::restart_process::{EXTENSION, VIRTUAL_PATH};
+    let path = PathBuf::from(VIRTUAL_PATH);
+    if let Some(m) = c.loaded.borrow().get(&path) {
+        return Ok(m.clone());
+    }
+    let module = eval_file(c, &path, EXTENSION.to_owned(), true)?
+        .ok_or_else(|| other("internal error: loaded module was not frozen"))?;
+    c.loaded.borrow_mut().insert(path, module.clone());
     Ok(module)
 }
 

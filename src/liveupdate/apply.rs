@@ -9,7 +9,7 @@
 use crate::model::RunStep;
 use crate::process::{LineSink, Stream};
 
-use super::{ContainerUpdater, UpdateError, UpdatePlan, UpdateTarget, short_id};
+use super::{ContainerUpdater, CopyFile, UpdateError, UpdatePlan, UpdateTarget, short_id};
 
 /// What a live update did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,6 +21,8 @@ pub struct ApplyReport {
     /// Run steps that ran (all succeeded).
     pub runs: usize,
     pub restarted: bool,
+    /// The restart file was written (`restart_process`).
+    pub process_restarted: bool,
 }
 
 /// Why a live update stopped.
@@ -69,12 +71,68 @@ pub async fn apply(
         }
         report.runs += 1;
     }
+    if let Some(file) = &plan.restart_process {
+        log(Stream::System, format!("restarting the process ({file})"));
+        signal_restart(updater, target, file).await?;
+        report.process_restarted = true;
+    }
     if plan.restart {
         log(Stream::System, "restarting container".to_owned());
         updater.restart(target).await?;
         report.restarted = true;
     }
     Ok(report)
+}
+
+/// Writes `remote` in the container (its content: the time, so every write differs)
+/// through the same path as synced files: stilt's supervisor runs the entrypoint
+/// again when it sees the write.
+async fn signal_restart(
+    updater: &dyn ContainerUpdater,
+    target: &UpdateTarget,
+    remote: &str,
+) -> Result<(), UpdateError> {
+    let marker = RestartMarker::write().map_err(|source| UpdateError::ReadLocal {
+        container: target.container_id().to_owned(),
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let files = [CopyFile {
+        local: marker.path.clone(),
+        remote: remote.to_owned(),
+    }];
+    updater.copy(target, &files).await
+}
+
+/// A local file holding the current time, removed on drop.
+struct RestartMarker {
+    path: std::path::PathBuf,
+}
+
+impl RestartMarker {
+    fn write() -> std::io::Result<RestartMarker> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "stilt-restart-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(
+            &path,
+            format!("{}.{:09}\n", now.as_secs(), now.subsec_nanos()),
+        )?;
+        Ok(RestartMarker { path })
+    }
+}
+
+impl Drop for RestartMarker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// "synced 3 files, removed 1 in 0123456789ab".

@@ -57,12 +57,19 @@ pub struct UpdatePlan {
     /// Run steps whose triggers matched, in the Tiltfile's order.
     pub runs: Vec<RunStep>,
     pub restart: bool,
+    /// `restart_process`: the container path of the restart file to write last, so
+    /// stilt's supervisor runs the entrypoint again.
+    pub restart_process: Option<String>,
 }
 
 impl UpdatePlan {
     /// Nothing to do: no file to touch, nothing to run, no restart.
     pub fn is_empty(&self) -> bool {
-        self.deletes.is_empty() && self.copies.is_empty() && self.runs.is_empty() && !self.restart
+        self.deletes.is_empty()
+            && self.copies.is_empty()
+            && self.runs.is_empty()
+            && !self.restart
+            && self.restart_process.is_none()
     }
 }
 
@@ -146,14 +153,20 @@ pub fn plan(spec: &LiveUpdateSpec, changes: &[Change]) -> Plan {
     let runs = spec
         .runs
         .iter()
-        .filter(|run| triggered(run, &changes))
+        .filter(|run| triggered(&run.triggers, &changes))
         .cloned()
         .collect();
+    let restart_process = spec
+        .restart_process
+        .as_ref()
+        .filter(|r| triggered(&r.triggers, &changes))
+        .map(|r| r.restart_file.clone());
     Plan::Update(UpdatePlan {
         deletes: outermost_deletes(deletes),
         copies: outermost_copies(copies),
         runs,
         restart: spec.restart,
+        restart_process,
     })
 }
 
@@ -213,11 +226,12 @@ fn remote_path(syncs: &[SyncStep], path: &Path) -> Option<String> {
 
 /// A run step with no triggers always runs; otherwise only when a changed path is
 /// one of its triggers or under one.
-fn triggered(run: &RunStep, changes: &BTreeSet<&Change>) -> bool {
-    run.triggers.is_empty()
+/// No triggers: always; else whether a change is (under) one of them.
+fn triggered(triggers: &[PathBuf], changes: &BTreeSet<&Change>) -> bool {
+    triggers.is_empty()
         || changes
             .iter()
-            .any(|c| run.triggers.iter().any(|t| c.path.starts_with(t)))
+            .any(|c| triggers.iter().any(|t| c.path.starts_with(t)))
 }
 
 /// Removes deletes under another delete: `rm -rf` of a directory covers them.
