@@ -13,6 +13,7 @@ pub mod guard;
 pub mod images;
 pub mod kubeconfig;
 pub mod ports;
+pub mod render;
 pub mod resources;
 pub mod select;
 pub mod yaml;

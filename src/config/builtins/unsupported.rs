@@ -16,8 +16,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("default_registry", "image builds"),
     ("k8s_custom_deploy", "Kubernetes"),
     ("k8s_kind", "Kubernetes"),
-    ("helm", "Kubernetes"),
-    ("kustomize", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),
     ("local_git_repo", "git helpers"),
     ("disable_feature", "feature flags"),
