@@ -167,6 +167,11 @@ impl Renderer {
     pub fn finish(&self) {
         let Some(dir) = &self.dir else { return };
         let used = lock(&self.used);
+        // A Tiltfile without helm()/kustomize() leaves no cache behind.
+        if used.is_empty() {
+            let _ = std::fs::remove_dir_all(dir);
+            return;
+        }
         let keep: BTreeSet<&str> = used.iter().map(|(k, _)| k.as_str()).collect();
         let specs: Vec<&RenderSpec> = used.iter().map(|(_, s)| s).collect();
         if let Ok(text) = serde_json::to_string_pretty(&specs) {

@@ -186,3 +186,12 @@ fn without_a_cache_every_render_runs() {
     r.render(&a).expect("render");
     assert_eq!(f.runner.runs(), 2);
 }
+
+#[test]
+fn a_load_without_renders_leaves_no_cache_dir() {
+    let f = Fixture::new(FakeRunner::default());
+    f.load(&[f.chart("a", "1")]);
+    assert!(f.tmp.path().join("cache").exists());
+    f.load(&[]);
+    assert!(!f.tmp.path().join("cache").exists());
+}
