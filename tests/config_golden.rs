@@ -411,3 +411,30 @@ golden! {
     error_k8s_yaml_invalid_document,
     error_k8s_objects_ambiguous,
 }
+
+/// Fixtures that run a real tool (`helm`; `kustomize` or `kubectl`): skipped when it
+/// is not on `$PATH`, failed when the cluster tests are on (`STILT_TEST_KUBECONFIG`).
+macro_rules! golden_with_tool {
+    ($($tool:literal => $name:ident),* $(,)?) => {
+        $(#[test] fn $name() {
+            if crate::cli_helm::tool_or_skip($tool) {
+                check(stringify!($name), &[]);
+                // The render cache went to the fixture's state dir: leave none behind.
+                let tiltfile = fixtures().join(concat!(stringify!($name), ".star"));
+                let _ = std::fs::remove_dir_all(stilt::instance::state_dir(&tiltfile));
+            }
+        })*
+    };
+}
+
+golden_with_tool! {
+    "helm" => helm_render,
+    "helm" => helm_defaults,
+    "helm" => error_helm_bad_value,
+    "kubectl" => kustomize_overlay,
+}
+
+golden! {
+    error_helm_missing_chart,
+    error_kustomize_no_kustomization,
+}

@@ -13,6 +13,8 @@ mod support;
 mod cli;
 /// The compose-web example end to end against the real Docker Engine.
 mod cli_compose;
+/// The helm-web example end to end (`helm()`) and the render cache from outside.
+mod cli_helm;
 /// One stilt per project (the instance lock) and no process left after a SIGKILLed stilt.
 mod cli_instance;
 /// The k8s-web example end to end against the real test cluster.

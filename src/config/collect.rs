@@ -17,6 +17,7 @@ use super::builtins::config_args::ConfigArgs;
 use super::control::LoadControl;
 use super::error::Location;
 use super::k8s::kubeconfig::{self, K8sEnv};
+use super::k8s::render::{ProcessRunner, Renderer};
 use super::k8s::resources::K8sDecls;
 use crate::model::{ImageSpec, Resource, Settings, TriggerMode};
 
@@ -70,6 +71,9 @@ pub struct Collector {
     /// Cancellation, `local()` process groups and the current statement, shared with
     /// whoever started the load.
     pub control: LoadControl,
+    /// Runs `helm template` / `kustomize build` for `helm()` and `kustomize()`, with
+    /// the render cache and prefetch (`config::k8s::render`).
+    pub renders: Renderer,
 }
 
 impl Collector {
@@ -101,6 +105,7 @@ impl Collector {
             loading: RefCell::default(),
             loaded: RefCell::default(),
             control: LoadControl::default(),
+            renders: Renderer::new(std::sync::Arc::new(ProcessRunner), None),
         }
     }
 

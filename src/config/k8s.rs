@@ -15,6 +15,7 @@ pub mod jsonpath;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod ports;
+pub mod render;
 pub mod resources;
 pub mod select;
 pub mod yaml;

@@ -82,7 +82,12 @@ fn load_here(opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     c.control = opts.control.clone();
     c.settings.borrow_mut().k8s = opts.k8s.clone();
     c.record_read(&path);
+    c.renders = super::k8s::render::Renderer::for_load(&path);
+    c.renders.prefetch();
     let result = evaluate(&c, &path).and_then(|()| finish(&c, &path));
+    if result.is_ok() {
+        c.renders.finish();
+    }
     let files_read = c.files_read.borrow().iter().cloned().collect();
     let output = c.output.take();
     match result {

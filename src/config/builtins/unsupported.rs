@@ -13,8 +13,6 @@ use starlark::values::{
 
 /// Tilt builtins that are planned but not implemented, with the capability they belong to.
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("helm", "Kubernetes"),
-    ("kustomize", "Kubernetes"),
     ("secret_settings", "secret scrubbing"),
     ("local_git_repo", "git helpers"),
     ("disable_snapshots", "snapshots"),
