@@ -1,6 +1,7 @@
 //! The helper's `supervise` mode (the native `restart_process`), run on the host: the
 //! embedded static helper is written to a temp file and started like the wrapped
 //! image's entrypoint. Each test starts `sh -c` children that record their starts.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
