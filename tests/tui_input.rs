@@ -31,6 +31,8 @@ fn res(name: &str, labels: &[&str]) -> ResourceView {
         update: UpdateStatus::Ok,
         runtime: RuntimeStatus::NotApplicable,
         last_run: None,
+        earlier_runs: Vec::new(),
+        container: None,
         hold: None,
         error: None,
         endpoints: vec![],

@@ -24,7 +24,10 @@ fn res(name: &str, t0: SystemTime) -> ResourceView {
             reason: "initial run".into(),
             started: t0,
             took: Some(Duration::from_millis(1200)),
+            error: None,
         }),
+        earlier_runs: Vec::new(),
+        container: None,
         hold: None,
         error: None,
         endpoints: vec![],
@@ -70,6 +73,7 @@ fn mixed(t0: SystemTime) -> Snapshot {
         reason: "triggered".into(),
         started: t0 + Duration::from_secs(61),
         took: None,
+        error: None,
     });
     let mut worker = res("worker", t0);
     worker.update = UpdateStatus::Error;

@@ -38,7 +38,10 @@ fn resource(name: &str) -> ResourceView {
             reason: "initial run".into(),
             started: t(0),
             took: Some(Duration::from_millis(1200)),
+            error: None,
         }),
+        earlier_runs: Vec::new(),
+        container: None,
         hold: None,
         error: None,
         endpoints: vec![],
@@ -54,6 +57,7 @@ fn snapshot() -> Snapshot {
         runtime: RuntimeStatus::Ok,
         endpoints: vec!["http://localhost:8000 (web)".into()],
         kind: "docker-compose".into(),
+        container: Some("0123456789ab".into()),
         ..resource("web")
     };
     let api = ResourceView {
@@ -63,7 +67,15 @@ fn snapshot() -> Snapshot {
             reason: "2 files changed: api/main.py, api/db.py".into(),
             started: t(30),
             took: Some(Duration::from_millis(450)),
+            error: Some("exit status 2".into()),
         }),
+        earlier_runs: vec![RunView {
+            reason: "initial run".into(),
+            started: t(0),
+            took: Some(Duration::from_millis(1200)),
+            error: None,
+        }],
+        container: Some("pid 4242".into()),
         ..resource("api")
     };
     let worker = ResourceView {

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::logs::{LogLine, LogSource};
 use super::state::{
-    ContainerTrack, EngineState, ResourceState, RunOutcome, Runtime, ServePhase, UpdatePhase,
+    ContainerTrack, EngineState, ResourceState, RunOutcome, RunRecord, Runtime, ServePhase,
+    UpdatePhase,
 };
 use crate::model::Stream;
 use crate::model::TriggerMode;
@@ -47,6 +48,8 @@ pub struct RunView {
     pub started: SystemTime,
     /// `None` while it runs.
     pub took: Option<Duration>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +61,10 @@ pub struct ResourceView {
     pub update: UpdateStatus,
     pub runtime: RuntimeStatus,
     pub last_run: Option<RunView>,
+    /// The finished runs before `last_run`, latest first (at most [`EARLIER_RUNS`]).
+    pub earlier_runs: Vec<RunView>,
+    /// What runs: a container's short id, `pod NAMESPACE/NAME`, or `pid N` of a server.
+    pub container: Option<String>,
     /// Why it waits ("waiting on db", ...), from the scheduler.
     pub hold: Option<String>,
     /// The error of the last run or of its server.
@@ -166,13 +173,15 @@ pub fn snapshot(
             labels: r.spec.labels.clone(),
             update: update_status(r),
             runtime: runtime_status(r),
-            last_run: r.last_run().map(|run| RunView {
-                reason: run.reason.describe(&base),
-                started: now.wall_of(run.started),
-                took: run
-                    .finished
-                    .map(|f| f.saturating_duration_since(run.started)),
-            }),
+            last_run: r.last_run().map(|run| run_view(run, &base, &now)),
+            earlier_runs: r
+                .history
+                .iter()
+                .skip(1)
+                .take(EARLIER_RUNS)
+                .map(|run| run_view(run, &base, &now))
+                .collect(),
+            container: container_of(r),
             hold: hold_of(r.name().as_str()),
             error: r.error(),
             endpoints: endpoints(r),
@@ -186,6 +195,39 @@ pub fn snapshot(
         critical: state.critical.iter().map(|p| p.message.clone()).collect(),
         resources,
         quitting: state.quitting,
+    }
+}
+
+/// Runs a snapshot keeps besides the last one (the dashboard's history).
+pub const EARLIER_RUNS: usize = 9;
+
+fn run_view(run: &RunRecord, base: &std::path::Path, now: &Now) -> RunView {
+    RunView {
+        reason: run.reason.describe(base),
+        started: now.wall_of(run.started),
+        took: run
+            .finished
+            .map(|f| f.saturating_duration_since(run.started)),
+        error: match &run.outcome {
+            Some(RunOutcome::Failed(e) | RunOutcome::LiveUpdateFailed(e)) => Some(e.clone()),
+            _ => None,
+        },
+    }
+}
+
+/// What runs for `r` now, as the views name it.
+fn container_of(r: &ResourceState) -> Option<String> {
+    match &r.runtime {
+        Runtime::Containers(c) => c.status.as_ref().map(|s| {
+            if s.id.contains('/') {
+                format!("pod {}", s.id)
+            } else {
+                // A Docker id, shown as `docker ps` shows it.
+                s.id.get(..12).unwrap_or(&s.id).to_owned()
+            }
+        }),
+        Runtime::Serve(ServePhase::Running { pid: Some(pid), .. }) => Some(format!("pid {pid}")),
+        _ => None,
     }
 }
 

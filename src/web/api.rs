@@ -149,6 +149,9 @@ pub struct StiltExtras {
     /// Milliseconds the last finished run took.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_duration_ms: Option<u64>,
+    /// What runs: a container's short id, `pod NAMESPACE/NAME`, or `pid N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 /// The whole session as the API serves it.
@@ -179,12 +182,13 @@ pub fn session_json(snap: &Snapshot, info: &SessionInfo) -> SessionJson {
 
 pub fn ui_resource(r: &ResourceView) -> UiResource {
     let running = r.update == UpdateStatus::InProgress;
-    let build = r.last_run.as_ref().map(|run| build_record(r, run));
-    let (current, history) = match build {
+    let build = r.last_run.as_ref().map(build_record);
+    let (current, mut history) = match build {
         Some(b) if running => (Some(b), Vec::new()),
         Some(b) => (None, vec![b]),
         None => (None, Vec::new()),
     };
+    history.extend(r.earlier_runs.iter().map(build_record));
     let pending = r.update == UpdateStatus::Pending;
     let manual = r.trigger_mode == TriggerMode::Manual;
     UiResource {
@@ -215,17 +219,17 @@ pub fn ui_resource(r: &ResourceView) -> UiResource {
                     .as_ref()
                     .and_then(|run| run.took)
                     .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                container: r.container.clone(),
             },
         },
     }
 }
 
-fn build_record(r: &ResourceView, run: &RunView) -> BuildRecord {
+fn build_record(run: &RunView) -> BuildRecord {
     BuildRecord {
         start_time: rfc3339(run.started),
         finish_time: run.took.map(|t| rfc3339(run.started + t)),
-        error: (r.update == UpdateStatus::Error)
-            .then(|| r.error.clone().unwrap_or_else(|| "update failed".into())),
+        error: run.error.clone(),
         reason: run.reason.clone(),
     }
 }

@@ -191,3 +191,49 @@ fn the_cursor_hands_out_each_line_once_in_arrival_order() {
     assert_eq!(next, ["3"]);
     assert!(cursor.new_lines(&state).is_empty());
 }
+
+#[test]
+fn a_snapshot_keeps_earlier_runs_with_their_errors_and_names_the_server_pid() {
+    let t0 = Instant::now();
+    let mut state = EngineState::new("/p/Tiltfile".into());
+    load(&mut state, vec![local("web", true)], t0);
+    let web = ResourceName::new("web");
+    for (run, outcome) in [
+        (1, crate::store::RunOutcome::Failed("exit status 2".into())),
+        (2, crate::store::RunOutcome::Succeeded),
+    ] {
+        reduce(
+            &mut state,
+            Action::RunStarted {
+                resource: web.clone(),
+                reason: crate::store::RunReason::Initial,
+                at: t0,
+            },
+        );
+        reduce(
+            &mut state,
+            Action::RunFinished {
+                resource: web.clone(),
+                run,
+                outcome,
+                at: t0 + Duration::from_millis(5),
+            },
+        );
+    }
+    let generation = state.resources[&web].serve_generation;
+    reduce(
+        &mut state,
+        Action::ServeStarted {
+            resource: web.clone(),
+            generation,
+            pid: Some(4242),
+            at: t0,
+        },
+    );
+    let snap = snapshot(&state, |_| None, now());
+    let v = view(&snap, "web");
+    assert_eq!(v.last_run.as_ref().and_then(|r| r.error.clone()), None);
+    let earlier: Vec<Option<String>> = v.earlier_runs.iter().map(|r| r.error.clone()).collect();
+    assert_eq!(earlier, vec![Some("exit status 2".to_owned())]);
+    assert_eq!(v.container.as_deref(), Some("pid 4242"));
+}
