@@ -180,7 +180,7 @@ mod tests {
             vec![
                 ("Dockerfile".to_owned(), 0o644),
                 ("helper".to_owned(), 0o755),
-                ("restart-dir".to_owned(), 0o1777)
+                ("restart-dir/".to_owned(), 0o1777)
             ]
         );
     }

@@ -8,8 +8,8 @@
 //! Done once at the end because `dc_resource` may precede its `docker_compose` and a
 //! `docker_build` may follow it (Tilt allows both). Compose resources take the place
 //! of their `docker_compose` call among the other resources, and Kubernetes resources
-//! the place of the first `k8s_yaml`, so declaration order stays what the Tiltfile
-//! reads like.
+//! the place of the first `k8s_yaml`, for the duplicate-name check; the result is then
+//! put in Tilt's order: Kubernetes, compose (dependencies first), local resources.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -69,7 +69,7 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
     };
     let mut placed: Vec<(usize, Declared<Resource>)> = Vec::new();
     for (decl, opts) in d.compose.iter().zip(&options) {
-        for r in compose_resources(decl, opts, &mut images)? {
+        for r in dependency_order(compose_resources(decl, opts, &mut images)?) {
             placed.push((decl.value.position, r));
         }
     }
@@ -81,7 +81,14 @@ pub fn assemble(d: Declarations) -> Result<Assembled, ConfigError> {
     placed.extend(built.custom);
     // Stable: each call's resources keep their order.
     placed.sort_by_key(|(pos, _)| *pos);
-    let resources = interleave(d.locals, placed)?;
+    let mut resources = interleave(d.locals, placed)?;
+    // Tilt's order (what its UI and `get` list): Kubernetes resources, then compose
+    // services, then local resources, each kind in declaration order.
+    resources.sort_by_key(|r| match r.value.kind {
+        ResourceKind::K8s(_) => 0,
+        ResourceKind::Compose(_) | ResourceKind::Target(_) => 1,
+        ResourceKind::Local(_) => 2,
+    });
     let mut warnings = images.warnings;
     for (i, img) in images.all[..images.declared].iter().enumerate() {
         if !images.used.contains(&i) {
@@ -368,6 +375,36 @@ fn links(svc: &ServiceInfo, infer: bool, extra: Vec<Link>) -> Vec<Link> {
 
 /// Local resources in order, with each compose call's resources placed where the
 /// call was; a name declared twice is an error at the second declaration.
+/// A compose project's services with each after the services it depends on, otherwise
+/// in the compose tool's order (Tilt lists them so). A cycle, which the compose tool
+/// refuses anyway, keeps the remaining services in their order.
+fn dependency_order(services: Vec<Declared<Resource>>) -> Vec<Declared<Resource>> {
+    let names: HashSet<String> = services.iter().map(|s| s.value.name.to_string()).collect();
+    let mut left: Vec<Option<Declared<Resource>>> = services.into_iter().map(Some).collect();
+    let mut placed: HashSet<String> = HashSet::new();
+    let mut out = Vec::with_capacity(left.len());
+    while out.len() < left.len() {
+        let ready = left.iter().position(|s| {
+            s.as_ref().is_some_and(|s| {
+                s.value.resource_deps.iter().all(|d| {
+                    let d = d.to_string();
+                    !names.contains(&d) || placed.contains(&d)
+                })
+            })
+        });
+        let Some(i) = ready.or_else(|| left.iter().position(Option::is_some)) else {
+            break;
+        };
+        if let Some(s) = left[i].take() {
+            placed.insert(s.value.name.to_string());
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Local resources and the placed ones in declaration order; a name declared twice
+/// is an error at the second declaration.
 fn interleave(
     locals: Vec<Declared<Resource>>,
     placed: Vec<(usize, Declared<Resource>)>,

@@ -200,7 +200,8 @@ fn dc_resource_before_docker_compose_sets_options_and_renames() {
          docker_compose('docker-compose.yml', project_name='stilt-test-f')\n",
     );
     let loaded = p.load();
-    assert_eq!(names(&loaded), ["setup", "cache", "database", "web"]);
+    // Tilt's order: compose services (dependencies first), then local resources.
+    assert_eq!(names(&loaded), ["cache", "database", "web", "setup"]);
     let db = loaded.project.resource("database").unwrap();
     assert_eq!(db.labels, ["infra"]);
     assert!(!db.auto_init);

@@ -269,11 +269,11 @@ fn workload_to_resource_function_names_workloads_before_and_after() {
 }
 
 #[test]
-fn kubernetes_resources_take_the_place_of_the_first_k8s_yaml() {
+fn kubernetes_resources_come_before_local_resources_as_in_tilt() {
     let l = load_ok(&project(
         "local_resource('a', cmd='true')\nk8s_yaml('app.yaml')\nlocal_resource('b', cmd='true')\n",
     ));
-    assert_eq!(names(&l), ["a", "uncategorized", "web", "b"]);
+    assert_eq!(names(&l), ["uncategorized", "web", "a", "b"]);
 }
 
 #[test]
