@@ -389,11 +389,12 @@ fn tiltfile_result_prints_the_declared_resources_as_json() {
         .iter()
         .filter_map(|r| r["name"].as_str())
         .collect();
-    assert_eq!(names, ["gen", "web"]);
-    let codegen = &doc["resources"][0];
+    // Tilt's order: Kubernetes resources before local ones.
+    assert_eq!(names, ["web", "gen"]);
+    let codegen = &doc["resources"][1];
     assert_eq!(codegen["local"]["cmd"], "echo hi");
     assert_eq!(codegen["labels"][0], "tools");
-    let web = &doc["resources"][1];
+    let web = &doc["resources"][0];
     assert_eq!(web["kind"], "k8s");
     assert_eq!(web["resource_deps"][0], "gen");
     assert_eq!(web["k8s"]["workload"], "web:deployment");
