@@ -406,6 +406,7 @@ golden! {
     error_restart_process_no_live_update,
     error_restart_process_with_restart_container,
     error_unknown_extension,
+    error_v1alpha1_constructor,
     error_k8s_duplicate_object,
     error_k8s_bad_port_forward,
     error_k8s_yaml_invalid_document,

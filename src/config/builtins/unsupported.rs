@@ -53,7 +53,36 @@ impl AllocFrozenValue for Unsupported {
     }
 }
 
+/// Tilt's `v1alpha1` module: the low-level API objects extensions create. The name
+/// exists (a Tiltfile may test for it or pass it around); each constructor fails
+/// clearly at its call until the extensions work lands.
+pub const V1ALPHA1: &[&str] = &[
+    "cmd",
+    "config_map",
+    "extension",
+    "extension_repo",
+    "file_watch",
+    "kubernetes_apply",
+    "kubernetes_discovery",
+    "ui_button",
+    "ui_text_input_spec",
+    "ui_bool_input_spec",
+    "ui_choice_input_spec",
+    "ui_hidden_input_spec",
+];
+
 pub fn register(b: &mut GlobalsBuilder) {
+    b.namespace("v1alpha1", |m| {
+        for name in V1ALPHA1 {
+            m.set(
+                name,
+                Unsupported {
+                    name: format!("v1alpha1.{name}"),
+                    area: "the low-level API that extensions use".to_owned(),
+                },
+            );
+        }
+    });
     for (name, area) in NOT_YET {
         b.set(
             name,
