@@ -35,6 +35,7 @@ fn web(running: bool, files: &[&str]) -> ResourceState {
             image: Some("web".into()),
             has_healthcheck: false,
             published_ports: vec![],
+            infer_links: true,
         }),
     });
     r.containers_mut()

@@ -223,8 +223,8 @@ fn render_compose_projects(s: &mut String, p: &Project) {
 fn render_service(s: &mut String, c: &ComposeService) {
     let _ = writeln!(
         s,
-        "  compose project={} service={} image={:?} healthcheck={} ports={:?}",
-        c.project.name, c.service, c.image, c.has_healthcheck, c.published_ports
+        "  compose project={} service={} image={:?} healthcheck={} ports={:?} infer_links={}",
+        c.project.name, c.service, c.image, c.has_healthcheck, c.published_ports, c.infer_links
     );
 }
 

@@ -153,6 +153,7 @@ fn service(project: &ComposeProject, name: &str, image: Option<&str>, deps: &[&s
             image: image.map(str::to_owned),
             has_healthcheck,
             published_ports: vec![],
+            infer_links: true,
         }),
     }
 }

@@ -107,6 +107,7 @@ fn resource(r: &Resource) -> Value {
                 "image": c.image,
                 "healthcheck": c.has_healthcheck,
                 "published_ports": c.published_ports,
+                "infer_links": c.infer_links,
             })
         }
         ResourceKind::K8s(k) => v["k8s"] = k8s(k),

@@ -20,7 +20,7 @@ use crate::config::collect::Declared;
 use crate::config::error::{ConfigError, Location};
 use crate::config::k8s::resources::{self as k8s, K8sDecls};
 use crate::model::{
-    ComposeService, Dockerfile, ImageBuild, ImageSpec, Link, Resource, ResourceKind, ResourceName,
+    ComposeService, Dockerfile, ImageBuild, ImageSpec, Resource, ResourceKind, ResourceName,
     TriggerMode,
 };
 
@@ -324,7 +324,9 @@ fn compose_resources(
         let resource = Resource {
             name: renamed[svc.name.as_str()].clone().into(),
             resource_deps: resource_deps(svc, &renamed, o.resource_deps),
-            links: links(svc, o.infer_links.unwrap_or(true), o.links),
+            // Published ports stay on the service (Tilt keeps them apart from links);
+            // the views show both as endpoints.
+            links: o.links,
             labels: o.labels.unwrap_or_default(),
             trigger_mode: o.trigger_mode.unwrap_or(d.trigger_mode),
             auto_init: o.auto_init.unwrap_or(true),
@@ -334,6 +336,7 @@ fn compose_resources(
                 image,
                 has_healthcheck: svc.has_healthcheck,
                 published_ports: svc.published_ports.clone(),
+                infer_links: o.infer_links.unwrap_or(true),
             }),
         };
         let at = opt.as_ref().and_then(|o| o.at.clone()).or(decl.at.clone());
@@ -364,17 +367,6 @@ fn resource_deps(
     deps
 }
 
-/// A link per published port (unless `infer_links=False`), then `dc_resource(links=)`.
-fn links(svc: &ServiceInfo, infer: bool, extra: Vec<Link>) -> Vec<Link> {
-    let inferred = svc.published_ports.iter().filter(|_| infer).map(|p| Link {
-        url: format!("http://localhost:{p}/"),
-        name: None,
-    });
-    inferred.chain(extra).collect()
-}
-
-/// Local resources in order, with each compose call's resources placed where the
-/// call was; a name declared twice is an error at the second declaration.
 /// A compose project's services with each after the services it depends on, otherwise
 /// in the compose tool's order (Tilt lists them so). A cycle, which the compose tool
 /// refuses anyway, keeps the remaining services in their order.

@@ -31,6 +31,22 @@ pub struct ComposeService {
     /// (a `docker_build` whose ref equals the service's `image:`, or its `build:` section).
     pub image: Option<String>,
     pub has_healthcheck: bool,
-    /// Host ports the service publishes (they become links).
+    /// Host ports the service publishes: apart from the resource's `links`, as in
+    /// Tilt's model; the views show them as endpoints unless `infer_links` is off.
     pub published_ports: Vec<u16>,
+    /// `dc_resource(infer_links=)`: show the published ports as endpoints.
+    pub infer_links: bool,
+}
+
+impl ComposeService {
+    /// `http://localhost:PORT/` per published port, unless `infer_links=False`.
+    pub fn port_urls(&self) -> Vec<String> {
+        if !self.infer_links {
+            return Vec::new();
+        }
+        self.published_ports
+            .iter()
+            .map(|p| format!("http://localhost:{p}/"))
+            .collect()
+    }
 }

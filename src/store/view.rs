@@ -277,17 +277,18 @@ fn container_status(r: &ResourceState, c: &ContainerTrack) -> RuntimeStatus {
     }
 }
 
-/// Links declared on the resource; for deployed services they include the
-/// published ports (the Tiltfile loader turns them into links).
+/// The resource's endpoints: a compose service's published ports (unless
+/// `infer_links=False`), then the links declared on it.
 pub fn endpoints(r: &ResourceState) -> Vec<String> {
-    r.spec
-        .links
-        .iter()
-        .map(|l| match &l.name {
-            Some(n) => format!("{} ({n})", l.url),
-            None => l.url.clone(),
-        })
-        .collect()
+    let ports = match &r.spec.kind {
+        crate::model::ResourceKind::Compose(c) => c.port_urls(),
+        _ => Vec::new(),
+    };
+    let links = r.spec.links.iter().map(|l| match &l.name {
+        Some(n) => format!("{} ({n})", l.url),
+        None => l.url.clone(),
+    });
+    ports.into_iter().chain(links).collect()
 }
 
 /// One log line with the resource it belongs to (`None`: the Tiltfile's own log).

@@ -55,8 +55,12 @@ fn each_service_becomes_a_resource_with_deps_links_and_health() {
     assert_eq!(names(&loaded), ["cache", "db", "web"]);
     let web = loaded.project.resource("web").unwrap();
     assert_eq!(web.resource_deps, vec!["db".into()]);
-    let urls: Vec<&str> = web.links.iter().map(|l| l.url.as_str()).collect();
-    assert_eq!(urls, ["http://localhost:8080/", "http://localhost:8081/"]);
+    // Published ports are kept apart from links, as in Tilt; they show as endpoints.
+    assert!(web.links.is_empty(), "{:?}", web.links);
+    assert_eq!(
+        service(&loaded, "web").port_urls(),
+        ["http://localhost:8080/", "http://localhost:8081/"]
+    );
     assert!(service(&loaded, "db").has_healthcheck);
     assert!(!service(&loaded, "cache").has_healthcheck);
     assert!(!service(&loaded, "web").has_healthcheck);
