@@ -58,3 +58,36 @@ pub fn text_of(v: Value, what: &str) -> anyhow::Result<String> {
     }
     bail!("{what} must be a string or a blob, not {}", v.get_type())
 }
+
+/// A string argument that also takes a blob, as Tilt accepts one wherever a string
+/// goes (`docker_build(local('...'), ...)`, `read_file(str_or_blob)`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl starlark::values::type_repr::StarlarkTypeRepr for Text {
+    type Canonical = Self;
+
+    fn starlark_type_repr() -> starlark::typing::Ty {
+        starlark::typing::Ty::union2(
+            starlark::typing::Ty::string(),
+            starlark::typing::Ty::starlark_value::<Blob>(),
+        )
+    }
+}
+
+impl<'v> starlark::values::UnpackValue<'v> for Text {
+    type Error = std::convert::Infallible;
+
+    fn unpack_value_impl(value: Value<'v>) -> Result<Option<Self>, Self::Error> {
+        if let Some(s) = value.unpack_str() {
+            return Ok(Some(Text(s.to_owned())));
+        }
+        Ok(value.downcast_ref::<Blob>().map(|b| Text(b.text.clone())))
+    }
+}

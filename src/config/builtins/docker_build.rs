@@ -13,6 +13,7 @@ use starlark::values::Value;
 use starlark::values::none::NoneType;
 
 use super::args::{cmd, str_dict, str_or_list};
+use super::blob::Text;
 use super::blob::text_of;
 use super::image_ref;
 use super::live_update::{Inputs, spec_of};
@@ -118,8 +119,8 @@ fn docker_build_module(b: &mut GlobalsBuilder) {
     /// secret, extra_tag, container_args, cache_from, pull, platform, extra_hosts.
     #[allow(clippy::too_many_arguments)]
     fn docker_build<'v>(
-        r#ref: &str,
-        context: &str,
+        r#ref: Text,
+        context: Text,
         #[starlark(default = NoneType)] build_args: Value<'v>,
         #[starlark(default = NoneType)] dockerfile: Value<'v>,
         #[starlark(default = NoneType)] dockerfile_contents: Value<'v>,
@@ -140,6 +141,8 @@ fn docker_build_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] extra_hosts: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let r#ref = r#ref.as_str();
+        let context = context.as_str();
         // Kubernetes-only: matching the image in env vars of pod specs.
         let _ = match_in_env_vars;
         let c = Collector::get(eval)?;

@@ -13,6 +13,7 @@ use starlark::starlark_module;
 use starlark::values::Value;
 use starlark::values::none::NoneType;
 
+use super::blob::Text;
 use super::blob::{Blob, text_of};
 use super::data::to_value;
 use super::encoding::{docs_value, parse_json, parse_yaml, parse_yaml_stream};
@@ -86,10 +87,11 @@ fn files_module(b: &mut GlobalsBuilder) {
 
     /// `default=None` (or no default) makes a missing file an error, as in Tilt.
     fn read_file<'v>(
-        #[starlark(require = pos)] file_path: &str,
+        #[starlark(require = pos)] file_path: Text,
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
+        let file_path = file_path.as_str();
         let (abs, text) = read_text(eval, file_path, "read_file()")?;
         match text {
             Some(t) => Ok(eval.heap().alloc(Blob::new(t))),
@@ -102,30 +104,33 @@ fn files_module(b: &mut GlobalsBuilder) {
     }
 
     fn read_json<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
+        let path = path.as_str();
         read_parsed(eval, path, default, "read_json()", |t, src, eval| {
             to_value(parse_json(t, src)?, eval.heap())
         })
     }
 
     fn read_yaml<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
+        let path = path.as_str();
         read_parsed(eval, path, default, "read_yaml()", |t, src, eval| {
             to_value(parse_yaml(t, src)?, eval.heap())
         })
     }
 
     fn read_yaml_stream<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         #[starlark(default = NoneType)] default: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
+        let path = path.as_str();
         read_parsed(eval, path, default, "read_yaml_stream()", |t, src, eval| {
             docs_value(parse_yaml_stream(t, src)?, eval)
         })
@@ -133,9 +138,10 @@ fn files_module(b: &mut GlobalsBuilder) {
 
     /// Records a file or directory: a change under it reloads the Tiltfile.
     fn watch_file<'v>(
-        #[starlark(require = pos)] file_path: &str,
+        #[starlark(require = pos)] file_path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let file_path = file_path.as_str();
         let c = Collector::get(eval)?;
         c.record_read(&resolve(eval, file_path));
         Ok(NoneType)
@@ -143,10 +149,11 @@ fn files_module(b: &mut GlobalsBuilder) {
 
     /// Absolute paths of the files (not directories) in `directory`, sorted.
     fn listdir<'v>(
-        #[starlark(require = pos)] directory: &str,
+        #[starlark(require = pos)] directory: Text,
         #[starlark(default = false)] recursive: bool,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<String>> {
+        let directory = directory.as_str();
         let c = Collector::get(eval)?;
         let dir = resolve(eval, directory);
         c.record_read(&dir);

@@ -8,6 +8,7 @@ use starlark::values::Value;
 use starlark::values::none::NoneType;
 
 use super::args::{cmd, str_dict, str_or_list, trigger_mode_of};
+use super::blob::Text;
 use super::resource_name;
 use super::values::{ProbeValue, links_arg};
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
@@ -28,7 +29,7 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
     /// serve_env, readiness_probe, dir, serve_dir, labels.
     #[allow(clippy::too_many_arguments)]
     fn local_resource<'v>(
-        name: &str,
+        name: Text,
         #[starlark(default = NoneType)] cmd: Value<'v>,
         #[starlark(default = NoneType)] deps: Value<'v>,
         #[starlark(default = NoneType)] trigger_mode: Value<'v>,
@@ -49,6 +50,7 @@ fn local_resource_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] labels: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         // Windows-only variants: accepted so shared Tiltfiles run, never used here.
         let _ = (cmd_bat, serve_cmd_bat, tags);
         let c = Collector::get(eval)?;

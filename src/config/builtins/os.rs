@@ -21,6 +21,7 @@ use starlark::starlark_module;
 use starlark::values::none::{NoneOr, NoneType};
 use starlark::values::tuple::UnpackTuple;
 
+use super::blob::Text;
 use crate::config::collect::{Collector, current_dir, resolve};
 
 /// POSIX shell quoting (Python's `shlex.quote`): safe words pass through, anything
@@ -109,10 +110,11 @@ fn os_module(b: &mut GlobalsBuilder) {
     }
 
     fn getenv<'v>(
-        #[starlark(require = pos)] key: &str,
+        #[starlark(require = pos)] key: Text,
         #[starlark(default = NoneOr::None)] default: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneOr<String>> {
+        let key = key.as_str();
         let c = Collector::get(eval)?;
         Ok(match c.getenv(key) {
             Some(v) => NoneOr::Other(v),
@@ -142,9 +144,10 @@ fn os_module(b: &mut GlobalsBuilder) {
     }
 
     fn unsetenv<'v>(
-        #[starlark(require = pos)] key: &str,
+        #[starlark(require = pos)] key: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let key = key.as_str();
         let c = Collector::get(eval)?;
         c.env_overrides.borrow_mut().insert(key.to_owned(), None);
         Ok(NoneType)
@@ -154,19 +157,21 @@ fn os_module(b: &mut GlobalsBuilder) {
 #[starlark_module]
 fn path_module(b: &mut GlobalsBuilder) {
     fn abspath<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<String> {
+        let path = path.as_str();
         Ok(string(&resolve(eval, path)))
     }
 
     /// `relpath(targpath, basepath=<Tiltfile dir>)`; `start=` is accepted as in Python.
     fn relpath<'v>(
-        #[starlark(require = pos)] targpath: &str,
+        #[starlark(require = pos)] targpath: Text,
         #[starlark(default = NoneOr::None)] basepath: NoneOr<&str>,
         #[starlark(require = named, default = NoneOr::None)] start: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<String> {
+        let targpath = targpath.as_str();
         let base = match basepath.into_option().or(start.into_option()) {
             Some(b) => resolve(eval, b),
             None => current_dir(eval),
@@ -174,41 +179,44 @@ fn path_module(b: &mut GlobalsBuilder) {
         Ok(string(&relative(&resolve(eval, targpath), &base)))
     }
 
-    fn basename(#[starlark(require = pos)] path: &str) -> anyhow::Result<String> {
-        Ok(go_base(path))
+    fn basename(#[starlark(require = pos)] path: Text) -> anyhow::Result<String> {
+        Ok(go_base(path.as_str()))
     }
 
-    fn dirname(#[starlark(require = pos)] path: &str) -> anyhow::Result<String> {
-        Ok(go_dir(path))
+    fn dirname(#[starlark(require = pos)] path: Text) -> anyhow::Result<String> {
+        Ok(go_dir(path.as_str()))
     }
 
     /// Does not watch the path (Tilt #4062); use `watch_file` for that.
     fn exists<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<bool> {
+        let path = path.as_str();
         Ok(resolve(eval, path).exists())
     }
 
     fn isdir<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<bool> {
+        let path = path.as_str();
         Ok(resolve(eval, path).is_dir())
     }
 
     fn isfile<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<bool> {
+        let path = path.as_str();
         Ok(resolve(eval, path).is_file())
     }
 
-    fn join<'v>(#[starlark(args)] parts: UnpackTuple<&'v str>) -> anyhow::Result<String> {
+    fn join(#[starlark(args)] parts: UnpackTuple<Text>) -> anyhow::Result<String> {
         let parts: Vec<&str> = parts
             .items
             .iter()
-            .copied()
+            .map(Text::as_str)
             .filter(|p| !p.is_empty())
             .collect();
         if parts.is_empty() {
@@ -218,9 +226,10 @@ fn path_module(b: &mut GlobalsBuilder) {
     }
 
     fn realpath<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<String> {
+        let path = path.as_str();
         let abs = resolve(eval, path);
         std::fs::canonicalize(&abs)
             .map(|p| string(&p))
