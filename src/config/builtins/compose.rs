@@ -23,6 +23,7 @@ use self::config_cmd::{ConfigCmd, Source, default_project_name};
 use self::services::ServiceInfo;
 use super::args::{str_or_list, trigger_mode_of};
 use super::blob::Blob;
+use super::blob::Text;
 use super::values::links_arg;
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
 use crate::model::{ComposeProject, Link, ResourceName, TriggerMode};
@@ -264,7 +265,7 @@ fn compose_module(b: &mut GlobalsBuilder) {
     /// auto_init, project_name, new_name, infer_links, image.
     #[allow(clippy::too_many_arguments)]
     fn dc_resource<'v>(
-        name: &str,
+        name: Text,
         #[starlark(default = NoneType)] trigger_mode: Value<'v>,
         #[starlark(default = NoneType)] resource_deps: Value<'v>,
         #[starlark(default = NoneType)] links: Value<'v>,
@@ -276,6 +277,7 @@ fn compose_module(b: &mut GlobalsBuilder) {
         #[starlark(default = "")] image: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         let c = Collector::get(eval)?;
         if name.trim().is_empty() {
             bail!("dc_resource() needs the name of a compose service");

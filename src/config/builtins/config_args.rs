@@ -17,6 +17,7 @@ use starlark::values::Value;
 use starlark::values::none::NoneType;
 
 use super::args::list_of_str;
+use super::blob::Text;
 use super::data::{Data, to_value};
 use super::encoding::parse_json;
 use crate::config::collect::Collector;
@@ -255,38 +256,42 @@ fn parse(c: &Collector) -> anyhow::Result<Vec<(String, Data)>> {
 #[starlark_module]
 fn config_module(b: &mut GlobalsBuilder) {
     fn define_string<'v>(
-        #[starlark(require = pos)] name: &str,
+        #[starlark(require = pos)] name: Text,
         #[starlark(default = false)] args: bool,
         #[starlark(default = "")] usage: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         define(eval, name, ArgKind::String, args, usage)
     }
 
     fn define_string_list<'v>(
-        #[starlark(require = pos)] name: &str,
+        #[starlark(require = pos)] name: Text,
         #[starlark(default = false)] args: bool,
         #[starlark(default = "")] usage: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         define(eval, name, ArgKind::StringList, args, usage)
     }
 
     fn define_bool<'v>(
-        #[starlark(require = pos)] name: &str,
+        #[starlark(require = pos)] name: Text,
         #[starlark(default = false)] args: bool,
         #[starlark(default = "")] usage: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         define(eval, name, ArgKind::Bool, args, usage)
     }
 
     fn define_object<'v>(
-        #[starlark(require = pos)] name: &str,
+        #[starlark(require = pos)] name: Text,
         #[starlark(default = false)] args: bool,
         #[starlark(default = "")] usage: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         define(eval, name, ArgKind::Object, args, usage)
     }
 

@@ -9,6 +9,7 @@ use starlark::values::Value;
 use starlark::values::none::NoneType;
 
 use super::args::{cmd, str_dict, str_or_list};
+use super::blob::Text;
 use super::docker_build::{declare, declared_name};
 use super::live_update::{Inputs, spec_of};
 use crate::config::collect::{Collector, current_dir, resolve};
@@ -21,7 +22,7 @@ fn custom_build_module(b: &mut GlobalsBuilder) {
     /// outputs_image_ref_to, image_deps, env, dir.
     #[allow(clippy::too_many_arguments)]
     fn custom_build<'v>(
-        r#ref: &str,
+        r#ref: Text,
         command: Value<'v>,
         deps: Value<'v>,
         #[starlark(default = "")] tag: &str,
@@ -38,6 +39,7 @@ fn custom_build_module(b: &mut GlobalsBuilder) {
         #[starlark(default = "")] dir: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let r#ref = r#ref.as_str();
         // Kubernetes-only, and the Windows-only variant of `command`.
         let _ = (match_in_env_vars, command_bat);
         let c = Collector::get(eval)?;

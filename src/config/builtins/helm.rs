@@ -21,6 +21,7 @@ use starlark::values::none::NoneType;
 
 use super::args::str_or_list;
 use super::blob::Blob;
+use super::blob::Text;
 use crate::config::collect::{Collector, current_dir, resolve};
 use crate::config::k8s::render::{RenderSpec, find_program};
 use crate::config::k8s::yaml;
@@ -174,7 +175,7 @@ pub fn missing_helm() -> anyhow::Error {
 fn helm_module(b: &mut GlobalsBuilder) {
     #[allow(clippy::too_many_arguments)]
     fn helm<'v>(
-        #[starlark(require = pos)] paths: &str,
+        #[starlark(require = pos)] paths: Text,
         #[starlark(default = "")] name: &str,
         #[starlark(default = "")] namespace: &str,
         #[starlark(default = NoneType)] values: Value<'v>,
@@ -183,6 +184,7 @@ fn helm_module(b: &mut GlobalsBuilder) {
         #[starlark(default = false)] skip_crds: bool,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Blob> {
+        let paths = paths.as_str();
         let c = Collector::get(eval)?;
         let chart = chart_dir(eval, paths)?;
         let values: Vec<PathBuf> = str_or_list(Some(values), "helm(values=)")?

@@ -13,6 +13,7 @@ use starlark::values::Value;
 use starlark::values::none::NoneType;
 
 use super::args::{cmd, items_of, str_dict, str_or_list};
+use super::blob::Text;
 use super::resource_name;
 use crate::config::collect::{Collector, Declared, call_site, current_dir, resolve};
 use crate::config::k8s::resources::CustomDecl;
@@ -29,7 +30,7 @@ fn k8s_custom_deploy_module(b: &mut GlobalsBuilder) {
     /// delete_cmd_bat, container_selector, image_deps.
     #[allow(clippy::too_many_arguments)]
     fn k8s_custom_deploy<'v>(
-        #[starlark(require = pos)] name: &str,
+        #[starlark(require = pos)] name: Text,
         apply_cmd: Value<'v>,
         delete_cmd: Value<'v>,
         #[starlark(default = NoneType)] deps: Value<'v>,
@@ -45,6 +46,7 @@ fn k8s_custom_deploy_module(b: &mut GlobalsBuilder) {
         #[starlark(default = NoneType)] image_deps: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let name = name.as_str();
         // The Windows-only variants of the commands.
         let _ = (apply_cmd_bat, delete_cmd_bat);
         let c = Collector::get(eval)?;

@@ -12,6 +12,7 @@ use starlark::values::none::{NoneOr, NoneType};
 use starlark::values::{Value, ValueLike};
 
 use super::args::{items_of, text};
+use super::blob::Text;
 use crate::config::collect::{Collector, Declared, call_site};
 use crate::config::k8s::jsonpath::JsonPath;
 use crate::config::k8s::kinds::{ImageObject, KindRule};
@@ -98,13 +99,14 @@ fn whole(pattern: &str, what: &str) -> anyhow::Result<regex::Regex> {
 #[starlark_module]
 fn k8s_kind_module(b: &mut GlobalsBuilder) {
     fn k8s_kind<'v>(
-        #[starlark(require = pos)] kind: &str,
+        #[starlark(require = pos)] kind: Text,
         #[starlark(default = NoneOr::None)] api_version: NoneOr<&str>,
         #[starlark(default = NoneType)] image_json_path: Value<'v>,
         #[starlark(default = NoneType)] image_object: Value<'v>,
         #[starlark(default = "")] pod_readiness: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let kind = kind.as_str();
         let c = Collector::get(eval)?;
         if kind.is_empty() {
             bail!("k8s_kind() needs a kind");

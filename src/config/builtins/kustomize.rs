@@ -20,6 +20,7 @@ use starlark::values::none::{NoneOr, NoneType};
 
 use super::args::str_or_list;
 use super::blob::Blob;
+use super::blob::Text;
 use crate::config::collect::{Collector, current_dir, resolve};
 use crate::config::k8s::render::{RenderSpec, find_program, kustomization};
 
@@ -74,11 +75,12 @@ fn kustomize_dir(eval: &Evaluator, path: &str) -> anyhow::Result<PathBuf> {
 #[starlark_module]
 fn kustomize_module(b: &mut GlobalsBuilder) {
     fn kustomize<'v>(
-        #[starlark(require = pos)] paths: &str,
+        #[starlark(require = pos)] paths: Text,
         #[starlark(default = NoneOr::None)] kustomize_bin: NoneOr<&str>,
         #[starlark(default = NoneType)] flags: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Blob> {
+        let paths = paths.as_str();
         let c = Collector::get(eval)?;
         let dir = kustomize_dir(eval, paths)?;
         let inputs = kustomization::deps(&dir);

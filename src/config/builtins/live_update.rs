@@ -21,6 +21,7 @@ use starlark::values::{
 };
 
 use super::args::{cmd, str_or_list};
+use super::blob::Text;
 use crate::config::collect::resolve;
 use crate::model::{LiveUpdateSpec, RunStep, SyncStep};
 
@@ -72,10 +73,12 @@ fn step(step: Step, shown: String) -> StepValue {
 #[starlark_module]
 fn live_update_module(b: &mut GlobalsBuilder) {
     fn sync<'v>(
-        local_path: &str,
-        remote_path: &str,
+        local_path: Text,
+        remote_path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<StepValue> {
+        let local_path = local_path.as_str();
+        let remote_path = remote_path.as_str();
         if local_path.is_empty() || remote_path.is_empty() {
             bail!("sync() needs a local_path and a remote_path");
         }

@@ -13,6 +13,7 @@ use starlark::values::dict::Dict;
 use starlark::values::none::NoneType;
 use starlark::values::{FrozenValue, Value};
 
+use super::blob::Text;
 use super::per_eval::{CONFIG_MARKER, FILE_VAR, OS_MARKER};
 use crate::config::collect::{Collector, current_dir};
 use crate::config::loader::load_module;
@@ -32,9 +33,10 @@ fn injected<'v>(name: &str, v: Value<'v>, eval: &Evaluator<'v, '_, '_>) -> bool 
 fn loading_module(b: &mut GlobalsBuilder) {
     /// A dict of the loaded file's public (not `_`-prefixed) symbols.
     fn load_dynamic<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> starlark::Result<Value<'v>> {
+        let path = path.as_str();
         let c = Collector::get(eval).map_err(starlark::Error::new_other)?;
         let module = load_module(c, &current_dir(eval), path)?;
         // Keep the loaded module's heap alive as long as this evaluation's values.
@@ -62,9 +64,10 @@ fn loading_module(b: &mut GlobalsBuilder) {
 
     /// Runs the file for its side effects (resources it declares register).
     fn include<'v>(
-        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] path: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> starlark::Result<NoneType> {
+        let path = path.as_str();
         let c = Collector::get(eval).map_err(starlark::Error::new_other)?;
         load_module(c, &current_dir(eval), path)?;
         Ok(NoneType)
@@ -72,9 +75,10 @@ fn loading_module(b: &mut GlobalsBuilder) {
 
     /// Records a warning (shown as an alert) and carries on.
     fn warn<'v>(
-        #[starlark(require = pos)] msg: &str,
+        #[starlark(require = pos)] msg: Text,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let msg = msg.as_str();
         let c = Collector::get(eval)?;
         c.warn(msg);
         Ok(NoneType)

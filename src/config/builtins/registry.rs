@@ -9,6 +9,7 @@ use starlark::eval::Evaluator;
 use starlark::starlark_module;
 use starlark::values::none::{NoneOr, NoneType};
 
+use super::blob::Text;
 use super::image_ref;
 use crate::config::collect::Collector;
 use crate::model::RegistrySpec;
@@ -60,11 +61,12 @@ pub fn registry_of(
 #[starlark_module]
 fn registry_module(b: &mut GlobalsBuilder) {
     fn default_registry<'v>(
-        #[starlark(require = pos)] host: &str,
+        #[starlark(require = pos)] host: Text,
         #[starlark(default = NoneOr::None)] host_from_cluster: NoneOr<&str>,
         #[starlark(default = "")] single_name: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
+        let host = host.as_str();
         let c = Collector::get(eval)?;
         let registry = registry_of(host, host_from_cluster.into_option(), single_name)?;
         let mut settings = c.settings.borrow_mut();

@@ -14,6 +14,7 @@ use starlark::values::none::NoneOr;
 use starlark::values::{NoSerialize, ProvidesStaticType, StarlarkValue, Value, starlark_value};
 
 use super::args::{downcast, list_of_str};
+use super::blob::Text;
 use crate::model::{Link, Probe, ProbeAction};
 
 #[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
@@ -120,9 +121,10 @@ fn one_link(v: Value) -> anyhow::Result<Link> {
 #[starlark_module]
 fn values_module(b: &mut GlobalsBuilder) {
     fn link(
-        #[starlark(require = pos)] url: &str,
+        #[starlark(require = pos)] url: Text,
         #[starlark(default = "")] name: &str,
     ) -> anyhow::Result<LinkValue> {
+        let url = url.as_str();
         if url.trim().is_empty() {
             bail!("link() needs a non-empty url");
         }
