@@ -96,16 +96,7 @@ impl Project {
     }
 
     fn kubectl(&self, args: &[&str]) -> Option<String> {
-        let out = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(["--context", "stilt-test", "--request-timeout", "20s"])
-            .args(args)
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        crate::cli_k8s::kubectl_at(&self.kubeconfig, args)
     }
 
     fn stilt(&self, args: &[&str]) -> Command {

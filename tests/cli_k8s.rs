@@ -33,7 +33,8 @@ pub fn kubeconfig() -> Option<PathBuf> {
     Some(path)
 }
 
-fn kubectl_at(kubeconfig: &Path, args: &[&str]) -> Option<String> {
+/// `kubectl --context stilt-test ARGS` against the test cluster: stdout on success.
+pub fn kubectl_at(kubeconfig: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(kubeconfig)

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::cli_k8s::kubectl_at;
 use crate::cli_support::{Up, free_port, http_get, poll, start_up};
 use crate::docker_support::docker;
 
@@ -188,30 +189,19 @@ fn k8s_a_save_restarts_the_process_in_the_same_pod() {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
-            let _ = Command::new("kubectl")
-                .arg("--kubeconfig")
-                .arg(self.1)
-                .args(["--context", "stilt-test", "delete", "namespace", self.2])
-                .args(["--wait=false"])
-                .output();
+            let _ = kubectl_at(self.1, &["delete", "namespace", self.2, "--wait=false"]);
         }
     }
     let _down = Down(&cmd, &kubeconfig, &namespace);
     let kubectl = |args: &[&str]| -> String {
-        let out = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .args(["--context", "stilt-test", "-n", &namespace])
-            .args(args)
-            .output()
-            .expect("kubectl");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let args: Vec<&str> = ["-n", namespace.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        kubectl_at(&kubeconfig, &args).unwrap_or_default()
     };
-    let _ = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["--context", "stilt-test", "create", "namespace", &namespace])
-        .output();
+    kubectl_at(&kubeconfig, &["create", "namespace", &namespace])
+        .expect("create the test namespace");
 
     let up = start_up(cmd(&["up", "--stream"]));
     let at = up.wait_for("started: version one", 0, LONG);

@@ -97,16 +97,7 @@ async fn a_push_to_a_registry_that_is_down_names_the_image_the_registry_and_the_
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["--context", "stilt-test", "--request-timeout", "20s"])
-        .args(args)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    crate::cli_k8s::kubectl_at(kubeconfig, args)
 }
 
 /// The example in a temp dir, deploying into its own namespace; deleted on drop
